@@ -1,0 +1,35 @@
+import { ConfigError } from '../errors.js';
+import { Defaults } from './defaults.js';
+
+/** The broker URL from FILEPEER_AMQP_URL, then AMQP_URL, then the local default. */
+export function amqpUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const url = env['FILEPEER_AMQP_URL'] ?? env['AMQP_URL'] ?? Defaults.amqpUrl;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new ConfigError(`broker URL is not a URL: ${redactUrl(url)}`, { cause });
+  }
+  if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
+    throw new ConfigError(`broker URL must start with amqp:// or amqps://, got ${parsed.protocol}//`);
+  }
+  return url;
+}
+
+/** The URL with its password replaced, for log lines and error messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+  }
+}
+
+/** A positive integer option, or a ConfigError that names it. */
+export function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigError(`${name} must be a positive integer, got ${String(value)}`);
+  return v;
+}

@@ -1,0 +1,364 @@
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { Defaults } from '../config/defaults.js';
+import { positiveInt } from '../config/env.js';
+import { MalformedPacketError, TransferAbandonedError, UnknownTransferError, reasonOf } from '../errors.js';
+import { defaultLogger, type Logger } from '../log.js';
+import { decodePacket } from '../protocol/codec.js';
+import { PacketKind } from '../protocol/constants.js';
+import type { ChunkPacket, EndPacket, FileStart, Packet, StartPacket } from '../protocol/types.js';
+import { assertDomainPattern } from '../protocol/validate.js';
+import {
+  assertGroup,
+  deadLetterExchangeOf,
+  declareGroupQueue,
+  domainOfRoutingKey,
+  type Topology,
+} from '../broker/topology.js';
+import type { Location, Sink, SinkWriter } from '../sinks/types.js';
+import { DeadLetterer } from './dead-letter.js';
+import { Reassembler } from './reassembler.js';
+import { RecentTokens } from './recent.js';
+import type { FileCallback, SubscribeOptions, SubscriptionStats } from './types.js';
+
+/** Prefetch while no transfer is open: small, because the next chunks may be of any size. */
+const IDLE_PREFETCH = 4;
+const MIN_READ_AHEAD = 4;
+const MAX_PREFETCH = 65_535;
+
+interface Transfer<L extends Location> {
+  token: string;
+  start: FileStart;
+  reassembler: Reassembler;
+  writer: SinkWriter<L>;
+  /** Delivered chunks written but not yet durable, in sequence order. */
+  pending: Array<{ seq: number; msg: ConsumeMessage }>;
+  lastActivity: number;
+}
+
+/**
+ * One receiver group's subscription to a domain pattern: the consumer core.
+ *
+ * Deliveries are processed one at a time in arrival order (a file's packets are in order in the
+ * queue). A chunk is acked once the sink says its bytes are durable; the channel's prefetch is
+ * resized as transfers open and close so that the broker may deliver what the sinks must hold
+ * (an S3 part) plus a read-ahead, and no more: memory is bounded by prefetch, not by file size.
+ */
+export class Subscription<L extends Location = Location> {
+  readonly stats: SubscriptionStats = {
+    filesDelivered: 0,
+    deadLettered: 0,
+    duplicatesDropped: 0,
+    transfersFailed: 0,
+    transfersAbandoned: 0,
+    inFlight: 0,
+  };
+  private readonly transfers = new Map<string, Transfer<L>>();
+  private readonly finished: RecentTokens<true>;
+  private readonly failed: RecentTokens<string>;
+  private chain: Promise<void> = Promise.resolve();
+  private prefetch = IDLE_PREFETCH;
+  private unacked = 0;
+  private consumerTag: string | undefined;
+  private closing = false;
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly idleTimeoutMs: number;
+  private readonly readAheadBytes: number;
+  private readonly log: Logger;
+  private readonly deadLetterer: DeadLetterer;
+
+  private constructor(
+    private readonly channel: Channel,
+    private readonly deadLetterChannel: ConfirmChannel,
+    private readonly topology: Topology,
+    readonly group: string,
+    readonly pattern: string,
+    readonly queue: string,
+    readonly deadLetterQueue: string,
+    private readonly sink: Sink<L>,
+    private readonly callback: FileCallback<L>,
+    options: SubscribeOptions<L>,
+  ) {
+    this.idleTimeoutMs = positiveInt('idleTimeoutMs', options.idleTimeoutMs, Defaults.idleTimeoutMs);
+    this.readAheadBytes = positiveInt('readAheadBytes', options.readAheadBytes, Defaults.readAheadBytes);
+    this.log = (options.logger ?? defaultLogger()).child({ group, domain: pattern, queue });
+    this.finished = new RecentTokens(Defaults.rememberedTransfers);
+    this.failed = new RecentTokens(Defaults.rememberedTransfers);
+    this.deadLetterer = new DeadLetterer(deadLetterChannel, deadLetterExchangeOf(topology), group, queue);
+    const sweepEvery = Math.max(50, Math.min(30_000, Math.floor(this.idleTimeoutMs / 4)));
+    this.sweeper = setInterval(() => this.enqueue(() => this.abandonIdle()), sweepEvery);
+    this.sweeper.unref();
+    channel.on('error', (err: Error) => this.log.error({ err: err.message }, 'consumer channel failed'));
+    channel.on('close', () => {
+      if (!this.closing) this.log.error('consumer channel closed unexpectedly');
+    });
+    deadLetterChannel.on('error', (err: Error) => this.log.error({ err: err.message }, 'dead-letter channel failed'));
+  }
+
+  static async open<L extends Location>(
+    connection: ChannelModel,
+    topology: Topology,
+    pattern: string,
+    options: SubscribeOptions<L>,
+    callback: FileCallback<L>,
+  ): Promise<Subscription<L>> {
+    assertDomainPattern(pattern);
+    assertGroup(options.group);
+    const channel = await connection.createChannel();
+    const deadLetterChannel = await connection.createConfirmChannel();
+    const { queue, deadLetterQueue } = await declareGroupQueue(channel, topology, options.group, pattern);
+    // Channel-wide ("global" in RabbitMQ's sense) so that changes apply to the running consumer.
+    await channel.prefetch(IDLE_PREFETCH, true);
+    const sub = new Subscription(channel, deadLetterChannel, topology, options.group, pattern, queue, deadLetterQueue, options.sink, callback, options);
+    const { consumerTag } = await channel.consume(queue, (msg) => {
+      if (msg) sub.enqueue(() => sub.handle(msg));
+    }, { noAck: false });
+    sub.consumerTag = consumerTag;
+    sub.log.info('subscribed');
+    return sub;
+  }
+
+  /** Stop consuming. Transfers still open are aborted; their unacked packets return to the queue. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    clearInterval(this.sweeper);
+    if (this.consumerTag) await this.channel.cancel(this.consumerTag).catch(() => undefined);
+    await this.chain;
+    for (const t of this.transfers.values()) {
+      this.log.warn({ token: t.token, bytes: t.reassembler.receivedBytes }, 'transfer interrupted by close');
+      await t.writer.abort();
+    }
+    this.transfers.clear();
+    await this.channel.close().catch(() => undefined);
+    await this.deadLetterChannel.close().catch(() => undefined);
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.chain = this.chain.then(task).catch((err: unknown) => {
+      this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'unexpected error in consumer');
+    });
+  }
+
+  private async handle(msg: ConsumeMessage): Promise<void> {
+    if (this.closing) return; // left unacked: the broker redelivers it to the group's next consumer
+    let packet: Packet;
+    try {
+      packet = decodePacket(msg);
+    } catch (err) {
+      await this.deadLetter(msg, err);
+      return;
+    }
+    switch (packet.kind) {
+      case PacketKind.Start:
+        return this.onStart(msg, packet);
+      case PacketKind.Chunk:
+        return this.onChunk(msg, packet);
+      case PacketKind.End:
+        return this.onEnd(msg, packet);
+    }
+  }
+
+  private async onStart(msg: ConsumeMessage, packet: StartPacket): Promise<void> {
+    const { token, start } = packet;
+    if (this.transfers.has(token) || this.finished.has(token) || this.failed.has(token)) {
+      this.dropDuplicate(msg);
+      return;
+    }
+    let writer: SinkWriter<L>;
+    let reassembler: Reassembler;
+    try {
+      if (domainOfRoutingKey(this.topology, msg.fields.routingKey) !== start.domain) {
+        throw new MalformedPacketError(`start packet domain ${start.domain} does not match routing key ${msg.fields.routingKey}`);
+      }
+      reassembler = new Reassembler(token, start);
+      writer = await this.sink.open({ token, group: this.group, start });
+    } catch (err) {
+      this.failed.set(token, reasonOf(err));
+      this.stats.transfersFailed++;
+      await this.deadLetter(msg, err);
+      return;
+    }
+    this.transfers.set(token, { token, start, reassembler, writer, pending: [], lastActivity: Date.now() });
+    this.stats.inFlight = this.transfers.size;
+    this.channel.ack(msg);
+    this.log.debug({ token, filename: start.filename, size: start.size }, 'transfer started');
+    await this.resizePrefetch();
+  }
+
+  private async onChunk(msg: ConsumeMessage, packet: ChunkPacket): Promise<void> {
+    const t = this.transfers.get(packet.token);
+    if (!t) return this.orphan(msg, packet);
+    t.lastActivity = Date.now();
+    try {
+      if (t.reassembler.acceptChunk(packet.seq, packet.data) === 'duplicate') {
+        this.dropDuplicate(msg);
+        return;
+      }
+      await t.writer.write(packet.seq, packet.data);
+    } catch (err) {
+      await this.failTransfer(t, msg, err);
+      return;
+    }
+    t.pending.push({ seq: packet.seq, msg });
+    this.unacked++;
+    this.ackDurable(t);
+    // Near the prefetch limit the broker stops delivering: make durable what can be, or stall.
+    if (this.unacked * 4 >= this.prefetch * 3) await this.flushAll();
+  }
+
+  private async onEnd(msg: ConsumeMessage, packet: EndPacket): Promise<void> {
+    const t = this.transfers.get(packet.token);
+    if (!t) return this.orphan(msg, packet);
+    let location: L;
+    let sha256: string;
+    try {
+      sha256 = t.reassembler.finish(packet.seq, packet.end);
+      location = await t.writer.commit(packet.end);
+    } catch (err) {
+      await this.failTransfer(t, msg, err);
+      return;
+    }
+    this.forget(t);
+    this.finished.set(t.token, true);
+    for (const { msg: chunk } of t.pending) this.channel.ack(chunk);
+    this.unacked -= t.pending.length;
+    t.pending = [];
+    const { start } = t;
+    try {
+      await this.callback({
+        token: t.token,
+        group: this.group,
+        domain: start.domain,
+        filename: start.filename,
+        destination: start.destination,
+        contentType: start.contentType,
+        size: t.reassembler.receivedBytes,
+        chunks: t.reassembler.receivedChunks,
+        sha256,
+        meta: packet.end.meta,
+        location,
+      });
+    } catch (err) {
+      this.log.error({ token: t.token, err: err instanceof Error ? err.message : String(err) }, 'file callback failed');
+    }
+    this.channel.ack(msg);
+    this.stats.filesDelivered++;
+    this.log.info({ token: t.token, destination: start.destination, bytes: t.reassembler.receivedBytes, sha256 }, 'file delivered');
+    await this.resizePrefetch();
+  }
+
+  /** A chunk or end whose transfer is not open here: a late duplicate, the tail of a failed one, or unknown. */
+  private async orphan(msg: ConsumeMessage, packet: ChunkPacket | EndPacket): Promise<void> {
+    if (this.finished.has(packet.token)) {
+      this.dropDuplicate(msg);
+    } else if (this.failed.has(packet.token)) {
+      // The packet that failed the transfer was dead-lettered with the reason; the rest are dropped.
+      this.channel.ack(msg);
+    } else {
+      await this.deadLetter(msg, new UnknownTransferError(packet.token, packet.kind));
+    }
+  }
+
+  private async failTransfer(t: Transfer<L>, msg: ConsumeMessage, err: unknown): Promise<void> {
+    this.forget(t);
+    this.failed.set(t.token, reasonOf(err));
+    this.stats.transfersFailed++;
+    await t.writer.abort();
+    for (const { msg: chunk } of t.pending) this.channel.ack(chunk);
+    this.unacked -= t.pending.length;
+    t.pending = [];
+    this.log.warn({ token: t.token, reason: reasonOf(err), err: err instanceof Error ? err.message : String(err) }, 'transfer failed');
+    await this.deadLetter(msg, err);
+    await this.resizePrefetch();
+  }
+
+  private forget(t: Transfer<L>): void {
+    this.transfers.delete(t.token);
+    this.stats.inFlight = this.transfers.size;
+  }
+
+  private dropDuplicate(msg: ConsumeMessage): void {
+    this.stats.duplicatesDropped++;
+    this.channel.ack(msg);
+  }
+
+  private async deadLetter(msg: ConsumeMessage, err: unknown): Promise<void> {
+    this.stats.deadLettered++;
+    this.log.warn(
+      { reason: reasonOf(err), err: err instanceof Error ? err.message : String(err), messageId: msg.properties.messageId },
+      'packet dead-lettered',
+    );
+    try {
+      await this.deadLetterer.send(msg, err);
+      this.channel.ack(msg);
+    } catch (cause) {
+      // Could not publish with a reason: reject, and the queue's own dead-letter exchange takes it.
+      this.log.error({ err: cause instanceof Error ? cause.message : String(cause) }, 'dead-letter publish failed, rejecting');
+      this.channel.nack(msg, false, false);
+    }
+  }
+
+  /** Ack, in order, the pending chunks of a transfer whose bytes the sink reports durable. */
+  private ackDurable(t: Transfer<L>): void {
+    const durable = t.writer.durableSeq();
+    let n = 0;
+    while (n < t.pending.length && (t.pending[n]?.seq ?? Infinity) <= durable) {
+      this.channel.ack(t.pending[n]!.msg);
+      n++;
+    }
+    if (n > 0) {
+      t.pending.splice(0, n);
+      this.unacked -= n;
+    }
+  }
+
+  private async flushAll(): Promise<void> {
+    for (const t of this.transfers.values()) {
+      if (t.pending.length === 0) continue;
+      try {
+        await t.writer.flush();
+      } catch (err) {
+        const last = t.pending.pop();
+        if (last) {
+          this.unacked--;
+          await this.failTransfer(t, last.msg, err);
+        }
+        continue;
+      }
+      this.ackDurable(t);
+    }
+  }
+
+  /** Let the broker deliver what open transfers must hold unacked, plus a read-ahead. */
+  private async resizePrefetch(): Promise<void> {
+    let wanted = IDLE_PREFETCH;
+    if (this.transfers.size > 0) {
+      let hold = 0;
+      let largestChunk = 1;
+      for (const t of this.transfers.values()) {
+        hold += t.writer.holdChunks;
+        largestChunk = Math.max(largestChunk, t.start.chunkSize);
+      }
+      wanted = Math.min(MAX_PREFETCH, hold + Math.max(MIN_READ_AHEAD, Math.floor(this.readAheadBytes / largestChunk)));
+    }
+    if (wanted === this.prefetch) return;
+    this.prefetch = wanted;
+    await this.channel.prefetch(wanted, true);
+  }
+
+  private async abandonIdle(): Promise<void> {
+    const now = Date.now();
+    for (const t of [...this.transfers.values()]) {
+      if (now - t.lastActivity < this.idleTimeoutMs) continue;
+      this.forget(t);
+      this.failed.set(t.token, 'abandoned');
+      this.stats.transfersAbandoned++;
+      await t.writer.abort();
+      for (const { msg } of t.pending) this.channel.ack(msg);
+      this.unacked -= t.pending.length;
+      const err = new TransferAbandonedError(`transfer ${t.token} had no packet for ${this.idleTimeoutMs} ms`);
+      this.log.warn({ token: t.token, bytes: t.reassembler.receivedBytes, reason: err.code }, err.message);
+    }
+    if (this.transfers.size === 0) await this.resizePrefetch();
+  }
+}

@@ -1,0 +1,44 @@
+import type { Logger } from '../log.js';
+import type { Meta } from '../protocol/types.js';
+import type { Location, Sink } from '../sinks/types.js';
+
+/** What a receiver's callback is handed for each verified file. */
+export type ReceivedFile<L extends Location = Location> = {
+  token: string;
+  group: string;
+  domain: string;
+  filename: string;
+  destination: string;
+  contentType: string;
+  /** Bytes in the file (verified). */
+  size: number;
+  chunks: number;
+  /** Lower-case hex SHA-256 (verified). */
+  sha256: string;
+  /** The sender's meta object. */
+  meta: Meta;
+  /** Where the file is: the data (memory sink), a path (directory sink) or a bucket and key (S3 sink). */
+  location: L;
+};
+
+export type FileCallback<L extends Location = Location> = (file: ReceivedFile<L>) => void | Promise<void>;
+
+export interface SubscribeOptions<L extends Location = Location> {
+  /** Receiver group: every group receives every file; inside a group one consumer at a time does. */
+  group: string;
+  sink: Sink<L>;
+  /** A transfer silent for this long is abandoned (default 10 minutes). */
+  idleTimeoutMs?: number;
+  /** Bytes the broker may push ahead of processing (default 8 MiB). */
+  readAheadBytes?: number;
+  logger?: Logger;
+}
+
+export interface SubscriptionStats {
+  filesDelivered: number;
+  deadLettered: number;
+  duplicatesDropped: number;
+  transfersFailed: number;
+  transfersAbandoned: number;
+  inFlight: number;
+}

@@ -1,0 +1,95 @@
+import type { Readable } from 'node:stream';
+import type { ChannelModel } from 'amqplib';
+import { Defaults } from './config/defaults.js';
+import { amqpUrlFromEnv } from './config/env.js';
+import { connectBroker } from './broker/connect.js';
+import { type Topology } from './broker/topology.js';
+import { defaultLogger, type Logger } from './log.js';
+import {
+  broadcastData,
+  broadcastFile,
+  type BroadcastOptions,
+  type BroadcastResult,
+  type ProducerContext,
+} from './producer/broadcast.js';
+import { Subscription } from './consumer/subscription.js';
+import type { FileCallback, SubscribeOptions } from './consumer/types.js';
+import type { Location } from './sinks/types.js';
+import { assertDomainPattern } from './protocol/validate.js';
+
+export interface FilepeerOptions {
+  /** Broker URL (default: FILEPEER_AMQP_URL, AMQP_URL, then amqp://guest:guest@127.0.0.1:5672). */
+  url?: string;
+  /** Topic exchange (default `file broadcast`). */
+  exchange?: string;
+  /** Routing-key prefix (default `nanite.filepeer`). */
+  routingPrefix?: string;
+  heartbeatSeconds?: number;
+  confirmWindowMessages?: number;
+  confirmWindowBytes?: number;
+  confirmTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * A peer on the broker: it broadcasts files and subscribes to domains, over one connection.
+ * Nanite's agent API, kept in spirit: broadcastFile / subscribeToFiles with a callback per domain.
+ */
+export class Filepeer {
+  readonly topology: Topology;
+  private readonly subscriptions = new Set<Subscription<Location>>();
+  private readonly producer: ProducerContext;
+
+  private constructor(readonly connection: ChannelModel, options: FilepeerOptions, readonly logger: Logger) {
+    this.topology = {
+      exchange: options.exchange ?? Defaults.exchange,
+      routingPrefix: options.routingPrefix ?? Defaults.routingPrefix,
+    };
+    assertDomainPattern(this.topology.routingPrefix);
+    this.producer = {
+      connection,
+      topology: this.topology,
+      confirmWindowMessages: options.confirmWindowMessages,
+      confirmWindowBytes: options.confirmWindowBytes,
+      confirmTimeoutMs: options.confirmTimeoutMs,
+    };
+  }
+
+  static async connect(options: FilepeerOptions = {}): Promise<Filepeer> {
+    const logger = options.logger ?? defaultLogger();
+    const url = options.url ?? amqpUrlFromEnv();
+    const connection = await connectBroker(url, { heartbeatSeconds: options.heartbeatSeconds, logger });
+    return new Filepeer(connection, options, logger);
+  }
+
+  /** Broadcast a file; resolves when every packet is confirmed by the broker. */
+  broadcastFile(path: string, options?: BroadcastOptions): Promise<BroadcastResult> {
+    return broadcastFile(this.producer, path, options);
+  }
+
+  /** Broadcast a stream as the file `filename`. */
+  broadcastData(
+    filename: string,
+    source: Readable | AsyncIterable<Buffer | Uint8Array | string>,
+    options?: BroadcastOptions,
+  ): Promise<BroadcastResult> {
+    return broadcastData(this.producer, filename, source, options);
+  }
+
+  /** Receive every file broadcast on `domain` (a domain or a pattern with `*` / `#`) as `options.group`. */
+  async subscribeToFiles<L extends Location>(
+    domain: string,
+    options: SubscribeOptions<L>,
+    callback: FileCallback<L>,
+  ): Promise<Subscription<L>> {
+    const sub = await Subscription.open(this.connection, this.topology, domain, { logger: this.logger, ...options }, callback);
+    this.subscriptions.add(sub as unknown as Subscription<Location>);
+    return sub;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    this.subscriptions.clear();
+    await this.connection.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Re-cut a byte stream into chunks of exactly `size` bytes (the last may be shorter).
+ * Receivers rely on it: every chunk but the last is full, so a chunk's offset is
+ * (seq - 1) * chunkSize. A piece that already has the right size passes through uncopied.
+ */
+export async function* rechunk(
+  source: AsyncIterable<Buffer | Uint8Array | string>,
+  size: number,
+): AsyncGenerator<Buffer> {
+  let pending: Buffer | undefined;
+  let filled = 0;
+  for await (const piece of source) {
+    let input = typeof piece === 'string' ? Buffer.from(piece) : Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    while (input.length > 0) {
+      if (filled === 0 && input.length >= size) {
+        yield input.subarray(0, size);
+        input = input.subarray(size);
+        continue;
+      }
+      pending ??= Buffer.allocUnsafe(size);
+      const n = input.copy(pending, filled);
+      filled += n;
+      input = input.subarray(n);
+      if (filled === size) {
+        yield pending;
+        pending = undefined;
+        filled = 0;
+      }
+    }
+  }
+  if (pending && filled > 0) yield pending.subarray(0, filled);
+}
