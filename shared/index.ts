@@ -1,6 +1,7 @@
 /** filepeer's public API. Internals are imported from their modules by the functions and tests. */
 export { Filepeer, type FilepeerOptions } from './peer.js';
 export type { BroadcastOptions, BroadcastResult } from './producer/broadcast.js';
+export type { ByteSource } from './producer/chunker.js';
 export { Subscription } from './consumer/subscription.js';
 export type { FileCallback, ReceivedFile, SubscribeOptions, SubscriptionStats } from './consumer/types.js';
 export { MemorySink } from './sinks/memory.js';

@@ -16,6 +16,7 @@ import { Subscription } from './consumer/subscription.js';
 import type { FileCallback, SubscribeOptions } from './consumer/types.js';
 import type { Location } from './sinks/types.js';
 import { assertDomainPattern } from './protocol/validate.js';
+import type { ByteSource } from './producer/chunker.js';
 
 export interface FilepeerOptions {
   /** Broker URL (default: FILEPEER_AMQP_URL, AMQP_URL, then amqp://guest:guest@127.0.0.1:5672). */
@@ -70,7 +71,7 @@ export class Filepeer {
   /** Broadcast a stream as the file `filename`. */
   broadcastData(
     filename: string,
-    source: Readable | AsyncIterable<Buffer | Uint8Array | string>,
+    source: Readable | ByteSource,
     options?: BroadcastOptions,
   ): Promise<BroadcastResult> {
     return broadcastData(this.producer, filename, source, options);

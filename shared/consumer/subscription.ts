@@ -4,9 +4,9 @@ import { positiveInt } from '../config/env.js';
 import { MalformedPacketError, TransferAbandonedError, UnknownTransferError, reasonOf } from '../errors.js';
 import { defaultLogger, type Logger } from '../log.js';
 import { decodePacket } from '../protocol/codec.js';
-import { PacketKind } from '../protocol/constants.js';
+import { Header, PacketKind } from '../protocol/constants.js';
 import type { ChunkPacket, EndPacket, FileStart, Packet, StartPacket } from '../protocol/types.js';
-import { assertDomainPattern } from '../protocol/validate.js';
+import { assertDomainPattern, isToken } from '../protocol/validate.js';
 import {
   assertGroup,
   deadLetterExchangeOf,
@@ -145,6 +145,16 @@ export class Subscription<L extends Location = Location> {
     try {
       packet = decodePacket(msg);
     } catch (err) {
+      // An undecodable packet that names a transfer fails that transfer: an open one is aborted
+      // (its partial data removed), a refused start is remembered so its chunks are dropped
+      // rather than each dead-lettered.
+      const token = (msg.properties.headers as Record<string, unknown> | undefined)?.[Header.Token];
+      const open = isToken(token) ? this.transfers.get(token) : undefined;
+      if (open) return this.failTransfer(open, msg, err);
+      if (msg.properties.type === PacketKind.Start && isToken(token) && !this.finished.has(token)) {
+        this.failed.set(token, reasonOf(err));
+        this.stats.transfersFailed++;
+      }
       await this.deadLetter(msg, err);
       return;
     }

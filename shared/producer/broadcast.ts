@@ -14,7 +14,7 @@ import type { Meta } from '../protocol/types.js';
 import { assertDestination, assertDomain, assertFilename, assertToken } from '../protocol/validate.js';
 import { ConfirmPublisher } from '../broker/publisher.js';
 import { declareExchange, routingKeyOf, type Topology } from '../broker/topology.js';
-import { rechunk } from './chunker.js';
+import { rechunk, type ByteSource } from './chunker.js';
 
 export interface BroadcastOptions {
   /** Domain to broadcast on (default `global`); never a pattern. */
@@ -78,7 +78,7 @@ export async function broadcastFile(
 export async function broadcastData(
   ctx: ProducerContext,
   filename: string,
-  source: Readable | AsyncIterable<Buffer | Uint8Array | string>,
+  source: Readable | ByteSource,
   options: BroadcastOptions = {},
 ): Promise<BroadcastResult> {
   const domain = assertDomain(options.domain ?? Defaults.domain);

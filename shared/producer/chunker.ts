@@ -1,10 +1,13 @@
+/** Anything that yields bytes: a Node stream, an async generator, or an array of Buffers. */
+export type ByteSource = AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>;
+
 /**
  * Re-cut a byte stream into chunks of exactly `size` bytes (the last may be shorter).
  * Receivers rely on it: every chunk but the last is full, so a chunk's offset is
  * (seq - 1) * chunkSize. A piece that already has the right size passes through uncopied.
  */
 export async function* rechunk(
-  source: AsyncIterable<Buffer | Uint8Array | string>,
+  source: ByteSource,
   size: number,
 ): AsyncGenerator<Buffer> {
   let pending: Buffer | undefined;

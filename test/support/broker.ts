@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import * as amqp from 'amqplib';
+import type { Channel, ChannelModel, GetMessage } from 'amqplib';
+import { pino } from 'pino';
+import { Filepeer, type FilepeerOptions } from '../../shared/index.js';
+import { amqpUrlFromEnv } from '../../shared/config/env.js';
+import { Defaults } from '../../shared/config/defaults.js';
+import { deadLetterQueueName, groupQueueName, routingKeyOf } from '../../shared/broker/topology.js';
+import { Header } from '../../shared/protocol/constants.js';
+import type { EncodedPacket } from '../../shared/protocol/codec.js';
+
+/** Quiet unless FILEPEER_LOG_LEVEL asks otherwise: test output is the test runner's. */
+export const testLogger = pino({ level: process.env['FILEPEER_LOG_LEVEL'] ?? 'silent' });
+
+export const BROKER_URL = amqpUrlFromEnv();
+
+/** A name no other test (or earlier run) uses. */
+export function uniq(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export function connectPeer(options: FilepeerOptions = {}): Promise<Filepeer> {
+  return Filepeer.connect({ url: BROKER_URL, logger: testLogger, ...options });
+}
+
+/** A plain amqplib connection for what a test does behind filepeer's back. */
+export async function rawBroker(): Promise<{ connection: ChannelModel; channel: Channel; close(): Promise<void> }> {
+  const connection = await amqp.connect(BROKER_URL);
+  const channel = await connection.createChannel();
+  return {
+    connection,
+    channel,
+    async close() {
+      await connection.close().catch(() => undefined);
+    },
+  };
+}
+
+/** Publish encoded packets as a hostile or broken sender would: straight onto the exchange. */
+export async function injectPackets(domain: string, packets: readonly EncodedPacket[]): Promise<void> {
+  const connection = await amqp.connect(BROKER_URL);
+  try {
+    const channel = await connection.createConfirmChannel();
+    for (const p of packets) channel.publish(Defaults.exchange, routingKeyOf(Defaults, domain), p.content, p.options);
+    await channel.waitForConfirms();
+  } finally {
+    await connection.close();
+  }
+}
+
+export interface DeadLetter {
+  reason: string;
+  detail: string;
+  type: string | undefined;
+  messageId: string | undefined;
+  content: Buffer;
+}
+
+/** Take everything in a group's dead-letter queue. */
+export async function drainDeadLetters(channel: Channel, group: string): Promise<DeadLetter[]> {
+  const out: DeadLetter[] = [];
+  for (;;) {
+    const msg: GetMessage | false = await channel.get(deadLetterQueueName(group), { noAck: true });
+    if (!msg) return out;
+    const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
+    out.push({
+      reason: String(headers[Header.DeadReason]),
+      detail: String(headers[Header.DeadDetail]),
+      type: msg.properties.type as string | undefined,
+      messageId: msg.properties.messageId as string | undefined,
+      content: msg.content,
+    });
+  }
+}
+
+/** Remove the queues a group declared for a pattern. */
+export async function deleteGroup(channel: Channel, group: string, ...patterns: string[]): Promise<void> {
+  for (const p of patterns) await channel.deleteQueue(groupQueueName(group, p));
+  await channel.deleteQueue(deadLetterQueueName(group));
+}
+
+/** Poll until `check` returns a value (not undefined/false), or fail after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
