@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
-import { DirectorySink, MemorySink, S3Sink, type Filepeer, type ReceivedFile, type Sink } from '../../shared/index.js';
-import { startEmbeddedS3, type EmbeddedS3 } from '../../shared/local/embedded-s3.js';
+import { describe, it } from 'node:test';
+import { DirectorySink, MemorySink, S3Sink, type ReceivedFile, type Sink } from '../../shared/index.js';
 import { groupQueueName } from '../../shared/broker/topology.js';
-import { connectPeer, deleteGroup, drainDeadLetters, injectPackets, rawBroker, sleep, uniq, waitFor } from '../support/broker.js';
+import { deleteGroup, drainDeadLetters, injectPackets, sleep, uniq, waitFor } from '../support/broker.js';
+import { useWorld } from '../support/world.js';
 import { pseudoRandomBuffer, sha256Of } from '../support/data.js';
 import { handMade } from '../support/packets.js';
 
@@ -39,21 +38,7 @@ async function settledCounts(queue: string): Promise<{ ready: number; unacked: n
 }
 
 describe('acknowledgement follows durability', () => {
-  let peer: Filepeer;
-  let s3: EmbeddedS3;
-  let root: string;
-  const raw = rawBroker();
-  before(async () => {
-    peer = await connectPeer();
-    s3 = await startEmbeddedS3(['acks']);
-    root = await mkdtemp(join(tmpdir(), 'filepeer-acks-'));
-  });
-  after(async () => {
-    await peer.close();
-    await s3.close();
-    await rm(root, { recursive: true, force: true });
-    await (await raw).close();
-  });
+  const world = useWorld(['acks']);
 
   /**
    * Send the start and the first `firstChunks` chunks of a 200-chunk transfer, read how many the
@@ -63,7 +48,7 @@ describe('acknowledgement follows durability', () => {
     const domain = uniq('acks');
     const group = uniq('g');
     const delivered: ReceivedFile[] = [];
-    const sub = await peer.subscribeToFiles(domain, { group, sink }, (f) => void delivered.push(f));
+    const sub = await world.peer.subscribeToFiles(domain, { group, sink }, (f) => void delivered.push(f));
     try {
       const t = handMade(pseudoRandomBuffer(200 * CHUNK, 42), { domain, chunkSize: CHUNK });
       await injectPackets(domain, [t.start, ...t.chunks.slice(0, firstChunks)]);
@@ -73,21 +58,21 @@ describe('acknowledgement follows durability', () => {
       const file = await waitFor('the file', () => delivered[0]);
       assert.equal(file.sha256, sha256Of(t.data));
       assert.deepEqual(await settledCounts(groupQueueName(group, domain)), { ready: 0, unacked: 0 });
-      assert.deepEqual(await drainDeadLetters((await raw).channel, group), []);
+      assert.deepEqual(await drainDeadLetters(world.channel, group), []);
       return unacked;
     } finally {
       await sub.close();
-      await deleteGroup((await raw).channel, group, domain);
+      await deleteGroup(world.channel, group, domain);
     }
   }
 
   it('S3 sink: acks chunks only when their part is uploaded (80 chunks of 64 KiB per 5 MiB part)', async () => {
-    const unacked = await holdBack(new S3Sink({ client: s3.client, bucket: 'acks', partSize: 5 * MiB }), 100);
+    const unacked = await holdBack(new S3Sink({ client: world.s3.client, bucket: 'acks', partSize: 5 * MiB }), 100);
     assert.equal(unacked, 20, 'chunks 81-100 wait for the second part');
   });
 
   it('directory sink: acks chunks only once fsynced (every 1 MiB = 16 chunks)', async () => {
-    const unacked = await holdBack(new DirectorySink({ root, syncBytes: 1 * MiB }), 40);
+    const unacked = await holdBack(new DirectorySink({ root: world.root, syncBytes: 1 * MiB }), 40);
     assert.equal(unacked, 8, 'chunks 33-40 are written but not yet fsynced');
   });
 
@@ -99,9 +84,9 @@ describe('acknowledgement follows durability', () => {
   it('abandons a transfer whose end never comes: partial file removed, held chunks released', async () => {
     const domain = uniq('idle');
     const group = uniq('g');
-    const dir = join(root, 'idle');
+    const dir = join(world.root, 'idle');
     const delivered: ReceivedFile[] = [];
-    const sub = await peer.subscribeToFiles(domain, { group, sink: new DirectorySink({ root: dir, syncBytes: 64 * MiB }), idleTimeoutMs: 8000 }, (f) => void delivered.push(f));
+    const sub = await world.peer.subscribeToFiles(domain, { group, sink: new DirectorySink({ root: dir, syncBytes: 64 * MiB }), idleTimeoutMs: 8000 }, (f) => void delivered.push(f));
     try {
       const t = handMade(pseudoRandomBuffer(10 * CHUNK, 9), { domain, chunkSize: CHUNK, destination: 'partial.bin' });
       await injectPackets(domain, [t.start, ...t.chunks.slice(0, 3)]);
@@ -117,7 +102,7 @@ describe('acknowledgement follows durability', () => {
       assert.deepEqual(delivered, []);
     } finally {
       await sub.close();
-      await deleteGroup((await raw).channel, group, domain);
+      await deleteGroup(world.channel, group, domain);
     }
   });
 });

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { DirectorySink, MemorySink, S3Sink, type Filepeer, type ReceivedFile, type Location, type Sink } from '../../shared/index.js';
-import { startEmbeddedS3, type EmbeddedS3 } from '../../shared/local/embedded-s3.js';
-import { connectPeer, deleteGroup, drainDeadLetters, rawBroker, uniq, waitFor } from '../support/broker.js';
+import { DirectorySink, MemorySink, S3Sink, type ReceivedFile, type Location, type Sink } from '../../shared/index.js';
+import { deleteGroup, drainDeadLetters, uniq, waitFor } from '../support/broker.js';
+import { useWorld } from '../support/world.js';
 import { pseudoRandomBlocks, pseudoRandomBuffer, sha256Of } from '../support/data.js';
 import { createHash } from 'node:crypto';
 
@@ -27,28 +26,13 @@ async function sha256OfStream(stream: Readable | AsyncIterable<Uint8Array>): Pro
 }
 
 describe('delivery to every sink, byte for byte', () => {
-  let peer: Filepeer;
-  let s3: EmbeddedS3;
-  let root: string;
-  const raw = rawBroker();
-
-  before(async () => {
-    peer = await connectPeer();
-    s3 = await startEmbeddedS3([BUCKET]);
-    root = await mkdtemp(join(tmpdir(), 'filepeer-dir-'));
-  });
-  after(async () => {
-    await peer.close();
-    await s3.close();
-    await rm(root, { recursive: true, force: true });
-    await (await raw).close();
-  });
+  const world = useWorld([BUCKET]);
 
   type SinkCase = { name: string; make: () => Sink };
   const sinks: SinkCase[] = [
     { name: 'memory', make: () => new MemorySink() },
-    { name: 'directory', make: () => new DirectorySink({ root }) },
-    { name: 's3', make: () => new S3Sink({ client: s3.client, bucket: BUCKET, prefix: 'in/' }) },
+    { name: 'directory', make: () => new DirectorySink({ root: world.root }) },
+    { name: 's3', make: () => new S3Sink({ client: world.s3.client, bucket: BUCKET, prefix: 'in/' }) },
   ];
 
   /** What the receiver delivered, read back from wherever the sink put it. */
@@ -59,7 +43,7 @@ describe('delivery to every sink, byte for byte', () => {
       case 'directory':
         return sha256OfStream(createReadStream(location.path));
       case 's3': {
-        const out = await s3.client.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
+        const out = await world.s3.client.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
         return sha256OfStream(out.Body as Readable);
       }
     }
@@ -70,12 +54,12 @@ describe('delivery to every sink, byte for byte', () => {
     const domain = uniq('deliver');
     const group = uniq('g');
     const files: ReceivedFile[] = [];
-    const sub = await peer.subscribeToFiles(domain, { group, sink }, (f) => {
+    const sub = await world.peer.subscribeToFiles(domain, { group, sink }, (f) => {
       files.push(f);
     });
     try {
       const seed = size + chunkSize;
-      const result = await peer.broadcastData(`file-${size}.bin`, pseudoRandomBlocks(size, seed), {
+      const result = await world.peer.broadcastData(`file-${size}.bin`, pseudoRandomBlocks(size, seed), {
         domain,
         chunkSize,
         destination: `nested/dir/file-${size}-${chunkSize}.bin`,
@@ -86,11 +70,11 @@ describe('delivery to every sink, byte for byte', () => {
       assert.equal(result.chunks, Math.ceil(size / chunkSize));
       const back = await readBack(file.location);
       assert.equal(files.length, 1, 'delivered exactly once');
-      assert.deepEqual(await drainDeadLetters((await raw).channel, group), []);
+      assert.deepEqual(await drainDeadLetters(world.channel, group), []);
       return { file, back, sent: result.sha256 };
     } finally {
       await sub.close();
-      await deleteGroup((await raw).channel, group, domain);
+      await deleteGroup(world.channel, group, domain);
     }
   }
 
@@ -130,7 +114,7 @@ describe('delivery to every sink, byte for byte', () => {
   it('completes an S3 upload whose size is an exact multiple of the part size', async () => {
     const size = 16 * MiB;
     const expected = sha256Of(pseudoRandomBlocks(size, size + MiB));
-    const sink = new S3Sink({ client: s3.client, bucket: BUCKET, partSize: 8 * MiB });
+    const sink = new S3Sink({ client: world.s3.client, bucket: BUCKET, partSize: 8 * MiB });
     const { back } = await roundTrip(sink, size, MiB);
     assert.deepEqual(back, { sha256: expected, bytes: size });
   });
@@ -143,7 +127,7 @@ describe('delivery to every sink, byte for byte', () => {
         else if (entry.name.startsWith('.filepeer-')) leftovers.push(entry.name);
       }
     };
-    await walk(root);
+    await walk(world.root);
     assert.deepEqual(leftovers, []);
   });
 });

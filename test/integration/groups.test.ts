@@ -1,34 +1,27 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { MemorySink, type Filepeer, type ReceivedFile } from '../../shared/index.js';
-import { connectPeer, deleteGroup, drainDeadLetters, rawBroker, uniq, waitFor } from '../support/broker.js';
+import { describe, it } from 'node:test';
+import { MemorySink, type ReceivedFile } from '../../shared/index.js';
+import { connectPeer, deleteGroup, drainDeadLetters, uniq, waitFor } from '../support/broker.js';
+import { useWorld } from '../support/world.js';
 import { pseudoRandomBuffer, sha256Of } from '../support/data.js';
 
 const CHUNK = 4 * 1024;
 
 describe('receiver groups and domains', () => {
-  let sender: Filepeer;
-  const raw = rawBroker();
-  before(async () => {
-    sender = await connectPeer();
-  });
-  after(async () => {
-    await sender.close();
-    await (await raw).close();
-  });
+  const world = useWorld();
 
   it('gives every group its own copy of every file', async () => {
     const domain = uniq('fanout');
     const groups = [uniq('ga'), uniq('gb')];
     const received = new Map<string, ReceivedFile[]>(groups.map((g) => [g, []]));
     const subs = await Promise.all(
-      groups.map((group) => sender.subscribeToFiles(domain, { group, sink: new MemorySink() }, (f) => void received.get(group)!.push(f))),
+      groups.map((group) => world.peer.subscribeToFiles(domain, { group, sink: new MemorySink() }, (f) => void received.get(group)!.push(f))),
     );
     try {
       const sent = [];
       for (let i = 0; i < 3; i++) {
         const data = pseudoRandomBuffer(10 * CHUNK + i, i + 7);
-        sent.push(await sender.broadcastData(`f${i}.bin`, [data], { domain, chunkSize: CHUNK }));
+        sent.push(await world.peer.broadcastData(`f${i}.bin`, [data], { domain, chunkSize: CHUNK }));
       }
       for (const group of groups) {
         const files = await waitFor(`group ${group} to get 3 files`, () => (received.get(group)!.length === 3 ? received.get(group)! : undefined));
@@ -37,7 +30,7 @@ describe('receiver groups and domains', () => {
       }
     } finally {
       await Promise.all(subs.map((s) => s.close()));
-      for (const g of groups) await deleteGroup((await raw).channel, g, domain);
+      for (const g of groups) await deleteGroup(world.channel, g, domain);
     }
   });
 
@@ -58,25 +51,25 @@ describe('receiver groups and domains', () => {
         Array.from({ length: 6 }, async (_, i) => {
           const data = pseudoRandomBuffer(25 * CHUNK, 100 + i);
           sent.push(sha256Of(data));
-          await sender.broadcastData(`f${i}.bin`, [data], { domain, chunkSize: CHUNK });
+          await world.peer.broadcastData(`f${i}.bin`, [data], { domain, chunkSize: CHUNK });
         }),
       );
       await waitFor('6 files', () => byPeer[0]!.length + byPeer[1]!.length === 6);
       const active = byPeer[0]!.length > 0 ? 0 : 1;
       assert.equal(byPeer[1 - active]!.length, 0, 'only the active consumer received');
       assert.deepEqual(byPeer[active]!.map((f) => f.sha256).sort(), [...sent].sort());
-      assert.deepEqual(await drainDeadLetters((await raw).channel, group), []);
+      assert.deepEqual(await drainDeadLetters(world.channel, group), []);
 
       // The active consumer goes away: the broker promotes the other one.
       await subs[active]!.close();
       const data = pseudoRandomBuffer(5 * CHUNK, 999);
-      await sender.broadcastData('after.bin', [data], { domain, chunkSize: CHUNK });
+      await world.peer.broadcastData('after.bin', [data], { domain, chunkSize: CHUNK });
       const late = await waitFor('fail-over delivery', () => byPeer[1 - active]![0]);
       assert.equal(late.sha256, sha256Of(data));
     } finally {
       await Promise.all(subs.map((s) => s.close()));
       await Promise.all(peers.map((p) => p.close()));
-      await deleteGroup((await raw).channel, group, domain);
+      await deleteGroup(world.channel, group, domain);
     }
   });
 
@@ -85,14 +78,14 @@ describe('receiver groups and domains', () => {
     const group = uniq('g');
     const got = { a: [] as string[], b: [] as string[], star: [] as string[], hash: [] as string[] };
     const subs = [
-      await sender.subscribeToFiles(`${base}.a`, { group, sink: new MemorySink() }, (f) => void got.a.push(f.domain)),
-      await sender.subscribeToFiles(`${base}.b`, { group, sink: new MemorySink() }, (f) => void got.b.push(f.domain)),
-      await sender.subscribeToFiles(`${base}.*`, { group, sink: new MemorySink() }, (f) => void got.star.push(f.domain)),
-      await sender.subscribeToFiles(`${base}.#`, { group, sink: new MemorySink() }, (f) => void got.hash.push(f.domain)),
+      await world.peer.subscribeToFiles(`${base}.a`, { group, sink: new MemorySink() }, (f) => void got.a.push(f.domain)),
+      await world.peer.subscribeToFiles(`${base}.b`, { group, sink: new MemorySink() }, (f) => void got.b.push(f.domain)),
+      await world.peer.subscribeToFiles(`${base}.*`, { group, sink: new MemorySink() }, (f) => void got.star.push(f.domain)),
+      await world.peer.subscribeToFiles(`${base}.#`, { group, sink: new MemorySink() }, (f) => void got.hash.push(f.domain)),
     ];
     try {
       for (const d of [`${base}.a`, `${base}.b`, `${base}.a.deep`]) {
-        await sender.broadcastData('x.txt', [Buffer.from(d)], { domain: d });
+        await world.peer.broadcastData('x.txt', [Buffer.from(d)], { domain: d });
       }
       await waitFor('pattern deliveries', () => got.hash.length === 3 && got.star.length === 2);
       await waitFor('domain deliveries', () => got.a.length === 1 && got.b.length === 1);
@@ -102,7 +95,7 @@ describe('receiver groups and domains', () => {
       assert.deepEqual(got.hash.sort(), [`${base}.a`, `${base}.a.deep`, `${base}.b`]);
     } finally {
       await Promise.all(subs.map((s) => s.close()));
-      await deleteGroup((await raw).channel, group, `${base}.a`, `${base}.b`, `${base}.*`, `${base}.#`);
+      await deleteGroup(world.channel, group, `${base}.a`, `${base}.b`, `${base}.*`, `${base}.#`);
     }
   });
 });

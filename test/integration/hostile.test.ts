@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   DirectorySink,
   FileNotFoundError,
@@ -11,13 +10,13 @@ import {
   InvalidDomainError,
   UnroutableError,
   MAX_CHUNK_SIZE,
-  type Filepeer,
   type ReceivedFile,
   type Subscription,
 } from '../../shared/index.js';
 import { encodeChunk, type EncodedPacket } from '../../shared/protocol/codec.js';
 import { Header } from '../../shared/protocol/constants.js';
-import { connectPeer, deleteGroup, drainDeadLetters, injectPackets, rawBroker, uniq, waitFor, type DeadLetter } from '../support/broker.js';
+import { deleteGroup, drainDeadLetters, injectPackets, uniq, waitFor, type DeadLetter } from '../support/broker.js';
+import { useWorld } from '../support/world.js';
 import { pseudoRandomBuffer, sha256Of } from '../support/data.js';
 import { handMade } from '../support/packets.js';
 
@@ -37,18 +36,7 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 describe('hostile and broken input', () => {
-  let peer: Filepeer;
-  let base: string;
-  const raw = rawBroker();
-  before(async () => {
-    peer = await connectPeer();
-    base = await mkdtemp(join(tmpdir(), 'filepeer-hostile-'));
-  });
-  after(async () => {
-    await peer.close();
-    await rm(base, { recursive: true, force: true });
-    await (await raw).close();
-  });
+  const world = useWorld();
 
   /**
    * Subscribe a directory receiver, inject `packets` with a raw publisher, then broadcast a good
@@ -62,22 +50,22 @@ describe('hostile and broken input', () => {
   }> {
     const domain = uniq('hostile');
     const group = uniq('g');
-    const root = join(base, group, 'root');
+    const root = join(world.root, group, 'root');
     const delivered: ReceivedFile[] = [];
-    const sub = await peer.subscribeToFiles(domain, { group, sink: new DirectorySink({ root }) }, (f) => void delivered.push(f));
+    const sub = await world.peer.subscribeToFiles(domain, { group, sink: new DirectorySink({ root }) }, (f) => void delivered.push(f));
     try {
       await injectPackets(domain, packets(domain));
-      await peer.broadcastData('sentinel.txt', [Buffer.from('sentinel')], { domain, destination: 'sentinel.txt' });
+      await world.peer.broadcastData('sentinel.txt', [Buffer.from('sentinel')], { domain, destination: 'sentinel.txt' });
       await waitFor('the sentinel', () => delivered.some((f) => f.destination === 'sentinel.txt'));
       return {
         delivered: delivered.filter((f) => f.destination !== 'sentinel.txt'),
-        deadLetters: await drainDeadLetters((await raw).channel, group),
-        files: (await listFiles(join(base, group))).filter((f) => f !== 'root/sentinel.txt'),
+        deadLetters: await drainDeadLetters(world.channel, group),
+        files: (await listFiles(join(world.root, group))).filter((f) => f !== 'root/sentinel.txt'),
         sub,
       };
     } finally {
       await sub.close();
-      await deleteGroup((await raw).channel, group, domain);
+      await deleteGroup(world.channel, group, domain);
     }
   }
 
@@ -183,8 +171,8 @@ describe('hostile and broken input', () => {
   });
 
   it('refuses a destination that leads out of the root through a symbolic link', async () => {
-    const root = join(base, 'symlinked-root');
-    const outside = join(base, 'outside');
+    const root = join(world.root, 'symlinked-root');
+    const outside = join(world.root, 'outside');
     await mkdir(root, { recursive: true });
     await mkdir(outside, { recursive: true });
     await symlink(outside, join(root, 'link'));
@@ -198,25 +186,25 @@ describe('hostile and broken input', () => {
   });
 
   it('rejects a missing file with FileNotFoundError, as Nanite answered "file not found"', async () => {
-    await assert.rejects(peer.broadcastFile(join(base, 'no-such-file.bin'), { domain: 'x' }), (err: unknown) => {
+    await assert.rejects(world.peer.broadcastFile(join(world.root, 'no-such-file.bin'), { domain: 'x' }), (err: unknown) => {
       assert.ok(err instanceof FileNotFoundError);
       assert.match(err.message, /file not found/);
       return true;
     });
-    await assert.rejects(peer.broadcastFile(base, { domain: 'x' }), FileNotFoundError);
+    await assert.rejects(world.peer.broadcastFile(world.root, { domain: 'x' }), FileNotFoundError);
   });
 
   it('refuses wildcard domains and escaping destinations on the sending side', async () => {
-    const file = join(base, 'plain.txt');
+    const file = join(world.root, 'plain.txt');
     await writeFile(file, 'plain');
-    await assert.rejects(peer.broadcastFile(file, { domain: 'a.*' }), InvalidDomainError);
-    await assert.rejects(peer.broadcastFile(file, { domain: '#' }), InvalidDomainError);
-    await assert.rejects(peer.broadcastFile(file, { domain: 'ok', destination: '../x' }), InvalidDestinationError);
+    await assert.rejects(world.peer.broadcastFile(file, { domain: 'a.*' }), InvalidDomainError);
+    await assert.rejects(world.peer.broadcastFile(file, { domain: '#' }), InvalidDomainError);
+    await assert.rejects(world.peer.broadcastFile(file, { domain: 'ok', destination: '../x' }), InvalidDestinationError);
   });
 
   it('reports a broadcast nobody is subscribed to as UnroutableError', async () => {
-    const file = join(base, 'lonely.txt');
+    const file = join(world.root, 'lonely.txt');
     await writeFile(file, 'nobody listens');
-    await assert.rejects(peer.broadcastFile(file, { domain: uniq('nobody') }), UnroutableError);
+    await assert.rejects(world.peer.broadcastFile(file, { domain: uniq('nobody') }), UnroutableError);
   });
 });
