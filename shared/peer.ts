@@ -15,7 +15,7 @@ import {
 import { Subscription } from './consumer/subscription.js';
 import type { FileCallback, SubscribeOptions } from './consumer/types.js';
 import type { Location } from './sinks/types.js';
-import { assertDomainPattern } from './protocol/validate.js';
+import { assertDomain } from './protocol/validate.js';
 import type { ByteSource } from './producer/chunker.js';
 
 export interface FilepeerOptions {
@@ -46,7 +46,7 @@ export class Filepeer {
       exchange: options.exchange ?? Defaults.exchange,
       routingPrefix: options.routingPrefix ?? Defaults.routingPrefix,
     };
-    assertDomainPattern(this.topology.routingPrefix);
+    assertDomain(this.topology.routingPrefix);
     this.producer = {
       connection,
       topology: this.topology,

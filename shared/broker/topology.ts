@@ -14,8 +14,18 @@ export function assertGroup(group: string): string {
   return group;
 }
 
+/** AMQP short strings (queue names, routing keys) are at most 255 bytes. */
+const MAX_NAME_BYTES = 255;
+
+function checkLength(kind: string, name: string): string {
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) {
+    throw new ConfigError(`${kind} ${JSON.stringify(name.slice(0, 40))}… is longer than ${MAX_NAME_BYTES} bytes`);
+  }
+  return name;
+}
+
 export function routingKeyOf(topology: Topology, domain: string): string {
-  return `${topology.routingPrefix}.${domain}`;
+  return checkLength('routing key', `${topology.routingPrefix}.${domain}`);
 }
 
 /** The domain a routing key carries, or null when the key is not under our prefix. */
@@ -26,15 +36,16 @@ export function domainOfRoutingKey(topology: Topology, routingKey: string): stri
 
 /** One durable queue per (group, domain pattern): every group gets its own copy of every file. */
 export function groupQueueName(group: string, pattern: string): string {
-  return `filepeer.${group}.${pattern}`;
+  return checkLength('queue name', `filepeer.${group}.${pattern}`);
 }
 
 export function deadLetterExchangeOf(topology: Topology): string {
   return `${topology.exchange}.dead-letter`;
 }
 
+/** Outside the `filepeer.<group>.` space, so no domain pattern can collide with it. */
 export function deadLetterQueueName(group: string): string {
-  return `filepeer.${group}.dead-letter`;
+  return `filepeer-dead-letter.${group}`;
 }
 
 export async function declareExchange(channel: Channel, topology: Topology): Promise<void> {

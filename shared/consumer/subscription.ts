@@ -170,7 +170,9 @@ export class Subscription<L extends Location = Location> {
 
   private async onStart(msg: ConsumeMessage, packet: StartPacket): Promise<void> {
     const { token, start } = packet;
-    if (this.transfers.has(token) || this.finished.has(token) || this.failed.has(token)) {
+    // A start for a token that failed here is a fresh attempt (a sender retrying with a token
+    // derived from the same S3 object version); one for an open or finished transfer is a copy.
+    if (this.transfers.has(token) || this.finished.has(token)) {
       this.dropDuplicate(msg);
       return;
     }
@@ -265,6 +267,9 @@ export class Subscription<L extends Location = Location> {
       // The packet that failed the transfer was dead-lettered with the reason; the rest are dropped.
       this.channel.ack(msg);
     } else {
+      // Only the first packet of an unknown transfer is dead-lettered: the rest of a file whose start
+      // this receiver never saw (a consumer that took over mid-transfer) could be gigabytes.
+      this.failed.set(packet.token, 'unknown-transfer');
       await this.deadLetter(msg, new UnknownTransferError(packet.token, packet.kind));
     }
   }

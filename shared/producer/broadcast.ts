@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ChannelModel } from 'amqplib';
-import { ConfigError, FileNotFoundError, UnroutableError } from '../errors.js';
+import { ConfigError, FileNotFoundError, SizeMismatchError, UnroutableError } from '../errors.js';
 import { Defaults } from '../config/defaults.js';
 import { positiveInt } from '../config/env.js';
 import { encodeChunk, encodeEnd, encodeStart, messageIdOf, assertMeta } from '../protocol/codec.js';
@@ -86,6 +86,9 @@ export async function broadcastData(
   const destination = assertDestination(options.destination ?? filename);
   const meta = assertMeta(options.meta ?? {});
   const chunkSize = chunkSizeOf(options);
+  if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
+    throw new ConfigError(`size must be a non-negative integer, got ${String(options.size)}`);
+  }
   const token = options.token === undefined ? newToken() : assertToken(options.token);
   const exchange = ctx.topology.exchange;
   const routingKey = routingKeyOf(ctx.topology, domain);
@@ -123,6 +126,9 @@ export async function broadcastData(
       const chunk = encodeChunk(token, seq, data);
       await publisher.publish(exchange, routingKey, chunk.content, chunk.options);
       options.onProgress?.(bytes);
+    }
+    if (options.size !== undefined && bytes !== options.size) {
+      throw new SizeMismatchError(`${filename}: the source gave ${bytes} bytes, ${options.size} were announced`);
     }
     const sha256 = hash.digest('hex');
     const end = encodeEnd(token, seq + 1, { chunks: seq, bytes, sha256, meta });

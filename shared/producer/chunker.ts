@@ -10,13 +10,14 @@ export async function* rechunk(
   source: ByteSource,
   size: number,
 ): AsyncGenerator<Buffer> {
+  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`chunk size must be a positive integer, got ${size}`);
   let pending: Buffer | undefined;
   let filled = 0;
   for await (const piece of source) {
     let input = typeof piece === 'string' ? Buffer.from(piece) : Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
     while (input.length > 0) {
       if (filled === 0 && input.length >= size) {
-        yield input.subarray(0, size);
+        yield input.length === size ? input : input.subarray(0, size);
         input = input.subarray(size);
         continue;
       }

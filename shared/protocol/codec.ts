@@ -13,6 +13,7 @@ import {
   PacketKind,
 } from './constants.js';
 import type { FileEnd, FileStart, Meta, Packet } from './types.js';
+import { describe } from './describe.js';
 import { assertDestination, assertDomain, assertFilename, assertToken } from './validate.js';
 
 /** What a packet becomes on the wire: the body and the AMQP publish properties. */
@@ -67,12 +68,12 @@ export function decodePacket(message: Pick<Message, 'content' | 'properties'>): 
   const headers = (properties.headers ?? {}) as Record<string, unknown>;
   const version = headers[Header.Version];
   if (version !== PROTOCOL_VERSION) {
-    throw new MalformedPacketError(`unsupported protocol version ${JSON.stringify(version ?? null)}`);
+    throw new MalformedPacketError(`unsupported protocol version ${describe(version)}`);
   }
   const token = assertToken(headers[Header.Token]);
   const seq = headers[Header.Seq];
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
-    throw new MalformedPacketError(`sequence number ${JSON.stringify(seq ?? null)} is not a non-negative integer`);
+    throw new MalformedPacketError(`sequence number ${describe(seq)} is not a non-negative integer`);
   }
   if (!Buffer.isBuffer(content)) throw new MalformedPacketError('body is not bytes');
   switch (properties.type) {
@@ -89,7 +90,7 @@ export function decodePacket(message: Pick<Message, 'content' | 'properties'>): 
       if (seq < 1) throw new MalformedPacketError('an end packet has a sequence number of at least 1');
       return { kind: PacketKind.End, token, seq, end: parseEnd(parseJsonBody(content, 'end'), seq) };
     default:
-      throw new MalformedPacketError(`unknown packet type ${JSON.stringify(properties.type ?? null)}`);
+      throw new MalformedPacketError(`unknown packet type ${describe(properties.type)}`);
   }
 }
 
@@ -114,7 +115,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function field<T>(body: Record<string, unknown>, name: string, ok: (v: unknown) => v is T, what: string): T {
   const value = body[name];
-  if (!ok(value)) throw new MalformedPacketError(`field ${name} must be ${what}, got ${JSON.stringify(value ?? null)}`);
+  if (!ok(value)) throw new MalformedPacketError(`field ${name} must be ${what}, got ${describe(value)}`);
   return value;
 }
 

@@ -1,4 +1,5 @@
 import { InvalidDestinationError, InvalidDomainError, MalformedPacketError } from '../errors.js';
+import { describe } from './describe.js';
 import { MAX_DESTINATION_BYTES, MAX_DOMAIN_LENGTH, MAX_SEGMENT_BYTES } from './constants.js';
 
 const WORD = /^[A-Za-z0-9_-]+$/;
@@ -68,6 +69,6 @@ export function isToken(value: unknown): value is string {
 }
 
 export function assertToken(value: unknown): string {
-  if (!isToken(value)) throw new MalformedPacketError(`token ${JSON.stringify(value)} is not 32 lower-case hex characters`);
+  if (!isToken(value)) throw new MalformedPacketError(`token ${describe(value)} is not 32 lower-case hex characters`);
   return value;
 }

@@ -147,12 +147,27 @@ describe('hostile and broken input', () => {
     assert.deepEqual(r.files, ['root/good.bin']);
   });
 
-  it('dead-letters chunks and ends of a transfer it never saw start', async () => {
+  it('dead-letters the first packet of a transfer it never saw start, and drops the rest', async () => {
+    let token = '';
     const r = await scenario((domain) => {
-      const t = handMade(pseudoRandomBuffer(CHUNK, 7), { domain, chunkSize: CHUNK });
-      return [t.chunks[0]!, t.end];
+      const t = handMade(pseudoRandomBuffer(3 * CHUNK, 7), { domain, chunkSize: CHUNK });
+      token = t.token;
+      return [t.chunks[1]!, t.chunks[2]!, t.end];
     });
-    assert.deepEqual(r.deadLetters.map((d) => d.reason), ['unknown-transfer', 'unknown-transfer']);
+    assert.deepEqual(r.deadLetters.map((d) => [d.reason, d.messageId]), [['unknown-transfer', `${token}:2`]]);
+    assert.deepEqual(r.delivered, []);
+  });
+
+  it('takes a start for a token that failed here as a fresh attempt', async () => {
+    const data = pseudoRandomBuffer(2 * CHUNK, 10);
+    const r = await scenario((domain) => {
+      const t = handMade(data, { domain, chunkSize: CHUNK, destination: 'retried.bin' });
+      // First attempt loses chunk 1 (gap); the sender retries the whole file with the same token.
+      return [t.start, t.chunks[1]!, t.start, ...t.chunks, t.end];
+    });
+    assert.deepEqual(r.deadLetters.map((d) => d.reason), ['chunk-gap']);
+    assert.equal(r.delivered.length, 1);
+    assert.equal(r.delivered[0]!.sha256, sha256Of(data));
   });
 
   it('dead-letters a chunk larger than its transfer chunk size, or than the protocol allows', async () => {
