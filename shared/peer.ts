@@ -3,6 +3,7 @@ import type { ChannelModel } from 'amqplib';
 import { Defaults } from './config/defaults.js';
 import { amqpUrlFromEnv } from './config/env.js';
 import { connectBroker } from './broker/connect.js';
+import { brokerAllowsGlobalPrefetch } from './broker/capabilities.js';
 import { type Topology } from './broker/topology.js';
 import { defaultLogger, type Logger } from './log.js';
 import {
@@ -40,8 +41,14 @@ export class Filepeer {
   readonly topology: Topology;
   private readonly subscriptions = new Set<Subscription<Location>>();
   private readonly producer: ProducerContext;
+  private globalPrefetch: Promise<boolean> | undefined;
 
-  private constructor(readonly connection: ChannelModel, options: FilepeerOptions, readonly logger: Logger) {
+  private constructor(
+    readonly connection: ChannelModel,
+    private readonly url: string,
+    options: FilepeerOptions,
+    readonly logger: Logger,
+  ) {
     this.topology = {
       exchange: options.exchange ?? Defaults.exchange,
       routingPrefix: options.routingPrefix ?? Defaults.routingPrefix,
@@ -60,7 +67,7 @@ export class Filepeer {
     const logger = options.logger ?? defaultLogger();
     const url = options.url ?? amqpUrlFromEnv();
     const connection = await connectBroker(url, { heartbeatSeconds: options.heartbeatSeconds, logger });
-    return new Filepeer(connection, options, logger);
+    return new Filepeer(connection, url, options, logger);
   }
 
   /** Broadcast a file; resolves when every packet is confirmed by the broker. */
@@ -83,9 +90,19 @@ export class Filepeer {
     options: SubscribeOptions<L>,
     callback: FileCallback<L>,
   ): Promise<Subscription<L>> {
-    const sub = await Subscription.open(this.connection, this.topology, domain, { logger: this.logger, ...options }, callback);
+    const dynamic = options.prefetch === undefined && (await this.brokerAllowsGlobalPrefetch());
+    const sub = await Subscription.open(this.connection, this.topology, domain, { logger: this.logger, ...options }, callback, dynamic);
     this.subscriptions.add(sub as unknown as Subscription<Location>);
     return sub;
+  }
+
+  /** Asked once per peer, on a throwaway connection (see broker/capabilities.ts). */
+  private brokerAllowsGlobalPrefetch(): Promise<boolean> {
+    this.globalPrefetch ??= brokerAllowsGlobalPrefetch(this.url).then((allowed) => {
+      if (!allowed) this.logger.warn('the broker refuses a channel-wide prefetch (RabbitMQ 4.3+): using a fixed per-consumer prefetch');
+      return allowed;
+    });
+    return this.globalPrefetch;
   }
 
   async close(): Promise<void> {

@@ -22,6 +22,8 @@ import type { FileCallback, SubscribeOptions, SubscriptionStats } from './types.
 
 /** Prefetch while no transfer is open: small, because the next chunks may be of any size. */
 const IDLE_PREFETCH = 4;
+/** Per-consumer prefetch where the broker refuses a changing one (RabbitMQ 4.3+); see docs/DESIGN.md. */
+export const DEFAULT_FIXED_PREFETCH = 32;
 const MIN_READ_AHEAD = 4;
 const MAX_PREFETCH = 65_535;
 
@@ -56,7 +58,7 @@ export class Subscription<L extends Location = Location> {
   private readonly finished: RecentTokens<true>;
   private readonly failed: RecentTokens<string>;
   private chain: Promise<void> = Promise.resolve();
-  private prefetch = IDLE_PREFETCH;
+  private prefetch: number;
   private unacked = 0;
   private consumerTag: string | undefined;
   private closing = false;
@@ -77,7 +79,11 @@ export class Subscription<L extends Location = Location> {
     private readonly sink: Sink<L>,
     private readonly callback: FileCallback<L>,
     options: SubscribeOptions<L>,
+    /** True: channel-wide prefetch resized as transfers open and close. False: fixed per consumer. */
+    private readonly dynamicPrefetch: boolean,
+    prefetch: number,
   ) {
+    this.prefetch = prefetch;
     this.idleTimeoutMs = positiveInt('idleTimeoutMs', options.idleTimeoutMs, Defaults.idleTimeoutMs);
     this.readAheadBytes = positiveInt('readAheadBytes', options.readAheadBytes, Defaults.readAheadBytes);
     this.log = (options.logger ?? defaultLogger()).child({ group, domain: pattern, queue });
@@ -100,15 +106,19 @@ export class Subscription<L extends Location = Location> {
     pattern: string,
     options: SubscribeOptions<L>,
     callback: FileCallback<L>,
+    dynamicPrefetch: boolean,
   ): Promise<Subscription<L>> {
     assertDomainPattern(pattern);
     assertGroup(options.group);
+    const dynamic = dynamicPrefetch && options.prefetch === undefined;
+    const prefetch = dynamic ? IDLE_PREFETCH : positiveInt('prefetch', options.prefetch, DEFAULT_FIXED_PREFETCH);
     const channel = await connection.createChannel();
     const deadLetterChannel = await connection.createConfirmChannel();
     const { queue, deadLetterQueue } = await declareGroupQueue(channel, topology, options.group, pattern);
-    // Channel-wide ("global" in RabbitMQ's sense) so that changes apply to the running consumer.
-    await channel.prefetch(IDLE_PREFETCH, true);
-    const sub = new Subscription(channel, deadLetterChannel, topology, options.group, pattern, queue, deadLetterQueue, options.sink, callback, options);
+    // Dynamic: channel-wide ("global" in RabbitMQ's sense), the only prefetch a running consumer
+    // sees change. Fixed: per consumer, set before basic.consume.
+    await channel.prefetch(prefetch, dynamic);
+    const sub = new Subscription(channel, deadLetterChannel, topology, options.group, pattern, queue, deadLetterQueue, options.sink, callback, options, dynamic, prefetch);
     const { consumerTag } = await channel.consume(queue, (msg) => {
       if (msg) sub.enqueue(() => sub.handle(msg));
     }, { noAck: false });
@@ -215,7 +225,7 @@ export class Subscription<L extends Location = Location> {
     this.unacked++;
     this.ackDurable(t);
     // Near the prefetch limit the broker stops delivering: make durable what can be, or stall.
-    if (this.unacked * 4 >= this.prefetch * 3) await this.flushAll();
+    if (this.unacked * 4 >= this.prefetch * 3) await this.relievePressure();
   }
 
   private async onEnd(msg: ConsumeMessage, packet: EndPacket): Promise<void> {
@@ -327,9 +337,15 @@ export class Subscription<L extends Location = Location> {
     }
   }
 
-  private async flushAll(): Promise<void> {
-    for (const t of this.transfers.values()) {
-      if (t.pending.length === 0) continue;
+  /**
+   * Flush the transfers holding the most unacked chunks until half the prefetch is free again.
+   * A sink's flush always makes its bytes durable (fsync; an S3 part or a staged fragment), so
+   * the consumer can never wait forever for deliveries the prefetch no longer allows.
+   */
+  private async relievePressure(): Promise<void> {
+    const heaviest = [...this.transfers.values()].sort((a, b) => b.pending.length - a.pending.length);
+    for (const t of heaviest) {
+      if (this.unacked * 2 < this.prefetch || t.pending.length === 0) return;
       try {
         await t.writer.flush();
       } catch (err) {
@@ -346,6 +362,7 @@ export class Subscription<L extends Location = Location> {
 
   /** Let the broker deliver what open transfers must hold unacked, plus a read-ahead. */
   private async resizePrefetch(): Promise<void> {
+    if (!this.dynamicPrefetch) return;
     let wanted = IDLE_PREFETCH;
     if (this.transfers.size > 0) {
       let hold = 0;

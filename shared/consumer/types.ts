@@ -29,8 +29,13 @@ export interface SubscribeOptions<L extends Location = Location> {
   sink: Sink<L>;
   /** A transfer silent for this long is abandoned (default 10 minutes). */
   idleTimeoutMs?: number;
-  /** Bytes the broker may push ahead of processing (default 8 MiB). */
+  /** Bytes the broker may push ahead of processing (default 8 MiB); used where the prefetch can follow transfers. */
   readAheadBytes?: number;
+  /**
+   * A fixed per-consumer prefetch (messages). Unset: the prefetch follows the open transfers where the
+   * broker allows a channel-wide prefetch (RabbitMQ before 4.3), else a fixed 32.
+   */
+  prefetch?: number;
   logger?: Logger;
 }
 

@@ -34,7 +34,10 @@ export interface SinkWriter<L extends Location = Location> {
   write(seq: number, data: Buffer): Promise<void>;
   /** Highest chunk sequence number whose bytes are durable, so its message may be acked. */
   durableSeq(): number;
-  /** Make what was written durable if the medium can do it now (fsync); else leave it. */
+  /**
+   * Make everything written so far durable now, even at extra cost (fsync; for S3 an early part, or
+   * a staged fragment when too little is buffered for a part). Called when the prefetch runs low.
+   */
   flush(): Promise<void>;
   /** Make the verified file visible at its destination. */
   commit(end: FileEnd): Promise<L>;

@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { STAGING_PREFIX } from '../../shared/sinks/s3.js';
 import type { Readable } from 'node:stream';
 import { DirectorySink, MemorySink, S3Sink, type ReceivedFile, type Location, type Sink } from '../../shared/index.js';
 import { deleteGroup, drainDeadLetters, uniq, waitFor } from '../support/broker.js';
@@ -50,11 +51,11 @@ describe('delivery to every sink, byte for byte', () => {
   }
 
   /** Broadcast `size` bytes with `chunkSize` to one group using `sink`; return what arrived. */
-  async function roundTrip(sink: Sink, size: number, chunkSize: number): Promise<{ file: ReceivedFile; back: { sha256: string; bytes: number }; sent: string }> {
+  async function roundTrip(sink: Sink, size: number, chunkSize: number, prefetch?: number): Promise<{ file: ReceivedFile; back: { sha256: string; bytes: number }; sent: string }> {
     const domain = uniq('deliver');
     const group = uniq('g');
     const files: ReceivedFile[] = [];
-    const sub = await world.peer.subscribeToFiles(domain, { group, sink }, (f) => {
+    const sub = await world.peer.subscribeToFiles(domain, { group, sink, prefetch }, (f) => {
       files.push(f);
     });
     try {
@@ -118,6 +119,17 @@ describe('delivery to every sink, byte for byte', () => {
     const { back } = await roundTrip(sink, size, MiB);
     assert.deepEqual(back, { sha256: expected, bytes: size });
   });
+
+  for (const size of [1 * MiB + 7, 12 * MiB + 7]) {
+    it(`delivers ${size} bytes of 16 KiB chunks to S3 with a fixed prefetch of 8, staging fragments and cleaning them up`, async () => {
+      const expected = sha256Of(pseudoRandomBlocks(size, size + chunk));
+      const sink = new S3Sink({ client: world.s3.client, bucket: BUCKET, prefix: 'tiny/' });
+      const { back } = await roundTrip(sink, size, chunk, 8);
+      assert.deepEqual(back, { sha256: expected, bytes: size });
+      const left = await world.s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `tiny/${STAGING_PREFIX}` }));
+      assert.deepEqual(left.Contents ?? [], []);
+    });
+  }
 
   it('leaves no temp file behind in the directory sink', async () => {
     const leftovers: string[] = [];
