@@ -26,15 +26,25 @@ export class Reassembler {
   private lastSeq = 0;
   private bytes = 0;
   private sawShortChunk = false;
+  /**
+   * True when this transfer was resumed from persisted state after some chunks: the bytes before
+   * were hashed by another process, so the digest must be checked by re-reading the result.
+   */
+  readonly digestLost: boolean;
 
   constructor(
     readonly token: string,
     readonly start: FileStart,
     private readonly maxBytes: number = Number.MAX_SAFE_INTEGER,
+    resumeFrom?: { seq: number; bytes: number },
   ) {
     if (start.size !== null && start.size > maxBytes) {
       throw new OversizeError(`file of ${start.size} bytes exceeds this receiver's limit of ${maxBytes}`);
     }
+    this.lastSeq = resumeFrom?.seq ?? 0;
+    this.bytes = resumeFrom?.bytes ?? 0;
+    this.sawShortChunk = this.bytes < this.lastSeq * start.chunkSize;
+    this.digestLost = this.lastSeq > 0;
   }
 
   get receivedBytes(): number {
@@ -74,8 +84,9 @@ export class Reassembler {
   }
 
   /**
-   * Check the end packet against what arrived. Returns the verified digest; throws an
-   * IntegrityError (or ChunkGapError when chunks are missing at the tail) otherwise.
+   * Check the end packet against what arrived. Returns the verified digest (the sender's, still to be
+   * checked by re-reading, when `digestLost`); throws an IntegrityError (or ChunkGapError when chunks
+   * are missing at the tail) otherwise.
    */
   finish(endSeq: number, end: FileEnd): string {
     if (endSeq !== this.lastSeq + 1) throw new ChunkGapError(this.token, this.lastSeq + 1, endSeq);
@@ -88,6 +99,7 @@ export class Reassembler {
     if (this.start.size !== null && this.start.size !== this.bytes) {
       throw new SizeMismatchError(`transfer ${this.token}: ${this.bytes} bytes received, the sender announced ${this.start.size}`);
     }
+    if (this.digestLost) return end.sha256;
     const actual = this.hash.digest('hex');
     if (actual !== end.sha256) throw new DigestMismatchError(this.token, end.sha256, actual);
     return actual;

@@ -15,6 +15,7 @@ import {
   type Topology,
 } from '../broker/topology.js';
 import type { Location, Sink, SinkWriter } from '../sinks/types.js';
+import type { PersistedTransfer } from '../sinks/state.js';
 import { DeadLetterer } from './dead-letter.js';
 import { Reassembler } from './reassembler.js';
 import { RecentTokens } from './recent.js';
@@ -52,6 +53,7 @@ export class Subscription<L extends Location = Location> {
     duplicatesDropped: 0,
     transfersFailed: 0,
     transfersAbandoned: 0,
+    transfersResumed: 0,
     inFlight: 0,
   };
   private readonly transfers = new Map<string, Transfer<L>>();
@@ -127,7 +129,11 @@ export class Subscription<L extends Location = Location> {
     return sub;
   }
 
-  /** Stop consuming. Transfers still open are aborted; their unacked packets return to the queue. */
+  /**
+   * Stop consuming and let go: deliveries not yet processed and chunks not yet durable return to the
+   * queue (unacked); open transfers keep their durable bytes and state, so this or another consumer
+   * of the group resumes them. Nothing half-written is acked.
+   */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
@@ -135,8 +141,8 @@ export class Subscription<L extends Location = Location> {
     if (this.consumerTag) await this.channel.cancel(this.consumerTag).catch(() => undefined);
     await this.chain;
     for (const t of this.transfers.values()) {
-      this.log.warn({ token: t.token, bytes: t.reassembler.receivedBytes }, 'transfer interrupted by close');
-      await t.writer.abort();
+      this.log.info({ token: t.token, durableSeq: t.writer.durableSeq() }, 'transfer suspended, to be resumed');
+      await t.writer.suspend();
     }
     this.transfers.clear();
     await this.channel.close().catch(() => undefined);
@@ -186,25 +192,47 @@ export class Subscription<L extends Location = Location> {
       this.dropDuplicate(msg);
       return;
     }
-    let writer: SinkWriter<L>;
-    let reassembler: Reassembler;
     try {
       if (domainOfRoutingKey(this.topology, msg.fields.routingKey) !== start.domain) {
         throw new MalformedPacketError(`start packet domain ${start.domain} does not match routing key ${msg.fields.routingKey}`);
       }
-      reassembler = new Reassembler(token, start);
-      writer = await this.sink.open({ token, group: this.group, start });
+      // The sink may know this token: delivered before (a duplicated broadcast), or in progress
+      // in another process that stopped (a redelivered start): resume it rather than start over.
+      const persisted = await this.sink.lookup(this.group, token);
+      if (persisted?.phase === 'done') {
+        this.finished.set(token, true);
+        this.dropDuplicate(msg);
+        return;
+      }
+      const t = await this.openTransfer(token, start, persisted);
+      // The start is acked with the first durable chunk: until then nothing is recorded that
+      // would let another consumer resume, so a crash must bring the start back.
+      t.pending.push({ seq: 1, msg });
+      this.unacked++;
+      this.ackDurable(t);
     } catch (err) {
       this.failed.set(token, reasonOf(err));
       this.stats.transfersFailed++;
       await this.deadLetter(msg, err);
       return;
     }
-    this.transfers.set(token, { token, start, reassembler, writer, pending: [], lastActivity: Date.now() });
-    this.stats.inFlight = this.transfers.size;
-    this.channel.ack(msg);
-    this.log.debug({ token, filename: start.filename, size: start.size }, 'transfer started');
     await this.resizePrefetch();
+  }
+
+  private async openTransfer(token: string, start: FileStart, persisted: PersistedTransfer | undefined): Promise<Transfer<L>> {
+    const resumeFrom = persisted && { seq: persisted.durableSeq, bytes: persisted.durableBytes };
+    const reassembler = new Reassembler(token, start, undefined, resumeFrom);
+    const writer = await this.sink.open({ token, group: this.group, start }, persisted);
+    const t: Transfer<L> = { token, start, reassembler, writer, pending: [], lastActivity: Date.now() };
+    this.transfers.set(token, t);
+    this.stats.inFlight = this.transfers.size;
+    if (resumeFrom && resumeFrom.seq > 0) {
+      this.stats.transfersResumed++;
+      this.log.info({ token, durableSeq: resumeFrom.seq, durableBytes: resumeFrom.bytes }, 'transfer resumed');
+    } else {
+      this.log.debug({ token, filename: start.filename, size: start.size }, 'transfer started');
+    }
+    return t;
   }
 
   private async onChunk(msg: ConsumeMessage, packet: ChunkPacket): Promise<void> {
@@ -235,7 +263,8 @@ export class Subscription<L extends Location = Location> {
     let sha256: string;
     try {
       sha256 = t.reassembler.finish(packet.seq, packet.end);
-      location = await t.writer.commit(packet.end);
+      const recheck = t.reassembler.digestLost ? { recheckSha256: sha256 } : {};
+      location = await t.writer.commit(packet.end, recheck);
     } catch (err) {
       await this.failTransfer(t, msg, err);
       return;
@@ -263,6 +292,11 @@ export class Subscription<L extends Location = Location> {
     } catch (err) {
       this.log.error({ token: t.token, err: err instanceof Error ? err.message : String(err) }, 'file callback failed');
     }
+    // Recorded before the end is acked: the same file broadcast again, or this end redelivered
+    // to another process, is then recognised and its handler not run twice.
+    await t.writer.markDone().catch((err: unknown) => {
+      this.log.error({ token: t.token, err: err instanceof Error ? err.message : String(err) }, 'cannot record the transfer as done');
+    });
     this.channel.ack(msg);
     this.stats.filesDelivered++;
     this.log.info({ token: t.token, destination: start.destination, bytes: t.reassembler.receivedBytes, sha256 }, 'file delivered');
@@ -277,8 +311,28 @@ export class Subscription<L extends Location = Location> {
       // The packet that failed the transfer was dead-lettered with the reason; the rest are dropped.
       this.channel.ack(msg);
     } else {
+      // Another process of the group may have started it and stopped (crash, time budget, fail-over):
+      // its sink state lets this one take over where the durable bytes end.
+      let persisted: PersistedTransfer | undefined;
+      try {
+        persisted = await this.sink.lookup(this.group, packet.token);
+        if (persisted?.phase === 'done') {
+          this.finished.set(packet.token, true);
+          this.dropDuplicate(msg);
+          return;
+        }
+        if (persisted) {
+          await this.openTransfer(packet.token, persisted.start, persisted);
+          await this.resizePrefetch();
+          return packet.kind === PacketKind.Chunk ? this.onChunk(msg, packet) : this.onEnd(msg, packet);
+        }
+      } catch (err) {
+        this.failed.set(packet.token, reasonOf(err));
+        await this.deadLetter(msg, err);
+        return;
+      }
       // Only the first packet of an unknown transfer is dead-lettered: the rest of a file whose start
-      // this receiver never saw (a consumer that took over mid-transfer) could be gigabytes.
+      // this receiver never saw could be gigabytes.
       this.failed.set(packet.token, 'unknown-transfer');
       await this.deadLetter(msg, new UnknownTransferError(packet.token, packet.kind));
     }

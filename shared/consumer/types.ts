@@ -45,5 +45,7 @@ export interface SubscriptionStats {
   duplicatesDropped: number;
   transfersFailed: number;
   transfersAbandoned: number;
+  /** Transfers taken over from persisted state (after a crash, a time budget, a fail-over). */
+  transfersResumed: number;
   inFlight: number;
 }

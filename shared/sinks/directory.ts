@@ -1,9 +1,14 @@
-import { mkdir, open, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
+import { z } from 'zod';
 import { Defaults } from '../config/defaults.js';
-import { InvalidDestinationError, SinkError } from '../errors.js';
+import { DigestMismatchError, InvalidDestinationError, SinkError } from '../errors.js';
 import { assertDestination } from '../protocol/validate.js';
-import type { Location, Sink, SinkTarget, SinkWriter } from './types.js';
+import type { FileStart } from '../protocol/types.js';
+import { decodeState, encodeState, stateName, type PersistedTransfer, type TransferPhase } from './state.js';
+import type { CommitOptions, Location, Sink, SinkTarget, SinkWriter } from './types.js';
 
 type DirectoryLocation = Extract<Location, { kind: 'directory' }>;
 
@@ -17,10 +22,14 @@ export interface DirectorySinkOptions {
 /** Prefix of in-progress files; they are renamed to the destination once verified. */
 export const TEMP_PREFIX = '.filepeer-' as const;
 
+/** The directory sink keeps no sink-specific state: the temp file's place follows from the destination. */
+const noSinkState = z.object({}).passthrough();
+
 /**
  * Writes each transfer to a hidden temp file beside its destination, fsyncs it every
- * `syncBytes` (a chunk is acknowledged only once fsynced) and renames it into place after
- * verification, so a reader never sees a partial or unverified file.
+ * `syncBytes` (a chunk is acknowledged only once fsynced and recorded) and renames it into place
+ * after verification, so a reader never sees a partial or unverified file. Transfer state lives
+ * under `<root>/.filepeer/state/<group>/<token>.json`.
  */
 export class DirectorySink implements Sink<DirectoryLocation> {
   readonly kind = 'directory' as const;
@@ -32,17 +41,34 @@ export class DirectorySink implements Sink<DirectoryLocation> {
     this.syncBytes = options.syncBytes ?? Defaults.syncBytes;
   }
 
-  async open(target: SinkTarget): Promise<SinkWriter<DirectoryLocation>> {
+  async lookup(group: string, token: string): Promise<PersistedTransfer | undefined> {
+    const path = join(this.root, stateName(group, token));
+    const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw new SinkError(`cannot read ${path}`, { cause: err });
+    });
+    return bytes && decodeState(bytes, path, noSinkState);
+  }
+
+  async open(target: SinkTarget, resume?: PersistedTransfer): Promise<SinkWriter<DirectoryLocation>> {
     const { destination, chunkSize } = target.start;
     const finalPath = await this.resolveInside(destination);
     const tempPath = join(dirname(finalPath), `${TEMP_PREFIX}${target.token}.part`);
+    const statePath = join(this.root, stateName(target.group, target.token));
+    const paths = { tempPath, finalPath, statePath };
+    const hold = Math.ceil(this.syncBytes / chunkSize);
+    if (resume && resume.phase !== 'receiving') {
+      return new DirectoryWriter(undefined, paths, target, this.syncBytes, hold, resume);
+    }
     let handle: FileHandle;
     try {
-      handle = await open(tempPath, 'w', 0o644);
+      // Resuming: keep the durable prefix, drop whatever was written after the last recorded fsync.
+      handle = await open(tempPath, resume ? 'r+' : 'w', 0o644);
+      if (resume) await handle.truncate(resume.durableBytes);
     } catch (cause) {
-      throw new SinkError(`cannot create ${tempPath}`, { cause });
+      throw new SinkError(`cannot ${resume ? 'reopen' : 'create'} ${tempPath}`, { cause });
     }
-    return new DirectoryWriter(handle, tempPath, finalPath, this.syncBytes, Math.ceil(this.syncBytes / chunkSize));
+    return new DirectoryWriter(handle, paths, target, this.syncBytes, hold, resume);
   }
 
   /**
@@ -56,42 +82,58 @@ export class DirectorySink implements Sink<DirectoryLocation> {
     const parent = dirname(finalPath);
     try {
       await mkdir(parent, { recursive: true });
+      const [realRoot, realParent] = await Promise.all([realpath(this.root), realpath(parent)]);
+      if (realParent !== realRoot && !realParent.startsWith(realRoot + sep)) {
+        throw new InvalidDestinationError(destination, 'leads outside the root through a symbolic link');
+      }
     } catch (cause) {
-      throw new SinkError(`cannot create directory ${parent}`, { cause });
-    }
-    const [realRoot, realParent] = await Promise.all([realpath(this.root), realpath(parent)]);
-    if (realParent !== realRoot && !realParent.startsWith(realRoot + sep)) {
-      throw new InvalidDestinationError(destination, 'leads outside the root through a symbolic link');
+      if (cause instanceof InvalidDestinationError) throw cause;
+      throw new SinkError(`cannot prepare directory ${parent}`, { cause });
     }
     return finalPath;
   }
 }
 
+interface Paths {
+  tempPath: string;
+  finalPath: string;
+  statePath: string;
+}
+
 class DirectoryWriter implements SinkWriter<DirectoryLocation> {
-  private lastSeq = 0;
-  private syncedSeq = 0;
+  private lastSeq: number;
+  private bytes: number;
+  private syncedSeq: number;
+  private syncedBytes: number;
   private unsynced = 0;
-  private closed = false;
+  private phase: TransferPhase;
 
   constructor(
-    private readonly handle: FileHandle,
-    private readonly tempPath: string,
-    private readonly finalPath: string,
+    private handle: FileHandle | undefined,
+    private readonly paths: Paths,
+    private readonly target: SinkTarget,
     private readonly syncBytes: number,
     readonly holdChunks: number,
-  ) {}
+    resume: PersistedTransfer | undefined,
+  ) {
+    this.lastSeq = this.syncedSeq = resume?.durableSeq ?? 0;
+    this.bytes = this.syncedBytes = resume?.durableBytes ?? 0;
+    this.phase = resume?.phase ?? 'receiving';
+  }
 
   async write(seq: number, data: Buffer): Promise<void> {
+    const handle = this.openHandle();
     try {
       let offset = 0;
       while (offset < data.length) {
-        const { bytesWritten } = await this.handle.write(data, offset, data.length - offset);
+        const { bytesWritten } = await handle.write(data, offset, data.length - offset, this.bytes + offset);
         offset += bytesWritten;
       }
     } catch (cause) {
-      throw new SinkError(`cannot write ${this.tempPath}`, { cause });
+      throw new SinkError(`cannot write ${this.paths.tempPath}`, { cause });
     }
     this.lastSeq = seq;
+    this.bytes += data.length;
     this.unsynced += data.length;
     if (this.unsynced >= this.syncBytes) await this.flush();
   }
@@ -103,36 +145,116 @@ class DirectoryWriter implements SinkWriter<DirectoryLocation> {
   async flush(): Promise<void> {
     if (this.syncedSeq === this.lastSeq) return;
     try {
-      await this.handle.sync();
+      await this.openHandle().sync();
     } catch (cause) {
-      throw new SinkError(`cannot fsync ${this.tempPath}`, { cause });
+      throw new SinkError(`cannot fsync ${this.paths.tempPath}`, { cause });
     }
+    await this.saveState('receiving', this.lastSeq, this.bytes);
     this.syncedSeq = this.lastSeq;
+    this.syncedBytes = this.bytes;
     this.unsynced = 0;
   }
 
-  async commit(): Promise<DirectoryLocation> {
-    await this.flush();
-    await this.close();
-    try {
-      await rename(this.tempPath, this.finalPath);
-      await syncDirectory(dirname(this.finalPath));
-    } catch (cause) {
-      throw new SinkError(`cannot move ${this.tempPath} to ${this.finalPath}`, { cause });
+  async commit(_end: unknown, options: CommitOptions = {}): Promise<DirectoryLocation> {
+    const { tempPath, finalPath } = this.paths;
+    const location = { kind: 'directory', path: finalPath } as const;
+    if (this.phase !== 'receiving') {
+      // Resumed after the rename may already have happened: finish it, or check what is there.
+      if (await exists(tempPath)) await rename(tempPath, finalPath);
+      if (options.recheckSha256) await recheck(finalPath, options.recheckSha256, this.target.token);
+      return location;
     }
-    return { kind: 'directory', path: this.finalPath };
+    try {
+      if (this.syncedSeq !== this.lastSeq) await this.openHandle().sync();
+    } catch (cause) {
+      throw new SinkError(`cannot fsync ${tempPath}`, { cause });
+    }
+    this.syncedSeq = this.lastSeq;
+    this.syncedBytes = this.bytes;
+    await this.close();
+    // Re-read before the rename: a resumed transfer's file is verified before anyone can see it.
+    if (options.recheckSha256) await recheck(tempPath, options.recheckSha256, this.target.token);
+    try {
+      await this.saveState('committed', this.syncedSeq, this.syncedBytes);
+      this.phase = 'committed';
+      await rename(tempPath, finalPath);
+      await syncDirectory(dirname(finalPath));
+    } catch (cause) {
+      throw new SinkError(`cannot move ${tempPath} to ${finalPath}`, { cause });
+    }
+    return location;
+  }
+
+  async markDone(): Promise<void> {
+    await this.saveState('done', this.syncedSeq, this.syncedBytes);
+    this.phase = 'done';
+  }
+
+  async suspend(): Promise<void> {
+    await this.close().catch(() => undefined);
   }
 
   async abort(): Promise<void> {
     await this.close().catch(() => undefined);
-    await unlink(this.tempPath).catch(() => undefined);
+    await unlink(this.paths.tempPath).catch(() => undefined);
+    await unlink(this.paths.statePath).catch(() => undefined);
+  }
+
+  private openHandle(): FileHandle {
+    if (!this.handle) throw new SinkError(`transfer ${this.target.token} is no longer open for writing`);
+    return this.handle;
   }
 
   private async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.handle.close();
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close();
   }
+
+  /** Write the state next to nothing else: temp file, fsync, rename, so a crash leaves the old or the new. */
+  private async saveState(phase: TransferPhase, durableSeq: number, durableBytes: number): Promise<void> {
+    const { statePath } = this.paths;
+    const state: PersistedTransfer<Record<string, never>> = {
+      v: 1,
+      token: this.target.token,
+      group: this.target.group,
+      phase,
+      start: this.target.start satisfies FileStart,
+      durableSeq,
+      durableBytes,
+      sink: {},
+      updatedAt: new Date().toISOString(),
+    };
+    const temp = `${statePath}.tmp`;
+    try {
+      await mkdir(dirname(statePath), { recursive: true });
+      const fh = await open(temp, 'w', 0o644);
+      try {
+        await fh.writeFile(encodeState(state));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(temp, statePath);
+    } catch (cause) {
+      throw new SinkError(`cannot record transfer state at ${statePath}`, { cause });
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Hash the file again and compare: used when a resumed transfer lost its running digest. */
+async function recheck(path: string, expected: string, token: string): Promise<void> {
+  const hash = createHash('sha256');
+  for await (const piece of createReadStream(path)) hash.update(piece as Buffer);
+  const actual = hash.digest('hex');
+  if (actual !== expected) throw new DigestMismatchError(token, expected, actual);
 }
 
 /** fsync a directory so a rename in it survives a crash. */

@@ -18,6 +18,11 @@ export class MemorySink implements Sink<MemoryLocation> {
     this.maxBytes = options.maxBytes ?? Defaults.memoryMaxBytes;
   }
 
+  /** Memory keeps nothing across processes. */
+  async lookup(): Promise<undefined> {
+    return undefined;
+  }
+
   async open(target: SinkTarget): Promise<SinkWriter<MemoryLocation>> {
     assertDestination(target.start.destination);
     if (target.start.size !== null && target.start.size > this.maxBytes) {
@@ -52,6 +57,13 @@ class MemoryWriter implements SinkWriter<MemoryLocation> {
     const data = Buffer.concat(this.parts, this.bytes);
     this.parts = [];
     return { kind: 'memory', data };
+  }
+
+  async markDone(): Promise<void> {}
+
+  /** Nothing of a partial file in memory survives; another process starts it over. */
+  async suspend(): Promise<void> {
+    this.parts = [];
   }
 
   async abort(): Promise<void> {

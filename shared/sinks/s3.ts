@@ -1,9 +1,10 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { Defaults, S3_MAX_PARTS, S3_MIN_PART_SIZE } from '../config/defaults.js';
 import { ConfigError, OversizeError, SinkError } from '../errors.js';
+import { decodeState, stateName, type PersistedTransfer } from './state.js';
 import { assertDestination } from '../protocol/validate.js';
 import type { Location, Sink, SinkTarget, SinkWriter } from './types.js';
-import { S3Writer } from './s3-writer.js';
+import { S3Writer, s3SinkState } from './s3-writer.js';
 
 export type S3Location = Extract<Location, { kind: 's3' }>;
 
@@ -52,15 +53,34 @@ export class S3Sink implements Sink<S3Location> {
     return `${this.prefix}${assertDestination(destination)}`;
   }
 
-  async open(target: SinkTarget): Promise<SinkWriter<S3Location>> {
+  async lookup(group: string, token: string): Promise<PersistedTransfer | undefined> {
+    const key = `${this.prefix}${stateName(group, token)}`;
+    let body: Buffer;
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      body = Buffer.from(await out.Body!.transformToByteArray());
+    } catch (cause) {
+      if (cause instanceof NoSuchKey || (cause as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw new SinkError(`cannot read transfer state s3://${this.bucket}/${key}`, { cause });
+    }
+    return decodeState(body, `s3://${this.bucket}/${key}`, s3SinkState);
+  }
+
+  async open(target: SinkTarget, resume?: PersistedTransfer): Promise<SinkWriter<S3Location>> {
     const key = this.keyOf(target.start.destination);
     const partBytes = Math.ceil(this.partSize / target.start.chunkSize) * target.start.chunkSize;
     const { size } = target.start;
     if (size !== null && Math.ceil(size / partBytes) > S3_MAX_PARTS) {
       throw new OversizeError(`file of ${size} bytes needs more than ${S3_MAX_PARTS} parts of ${partBytes} bytes`);
     }
-    const staging = `${this.prefix}${STAGING_PREFIX}${target.token}/`;
-    return new S3Writer(this.client, { bucket: this.bucket, key, staging, contentType: target.start.contentType }, target.start.chunkSize, partBytes);
+    const objectTarget = {
+      bucket: this.bucket,
+      key,
+      staging: `${this.prefix}${STAGING_PREFIX}${target.group}/${target.token}/`,
+      stateKey: `${this.prefix}${stateName(target.group, target.token)}`,
+      contentType: target.start.contentType,
+    };
+    const state = resume && { ...resume, sink: s3SinkState.parse(resume.sink) };
+    return new S3Writer(this.client, objectTarget, target, partBytes, state);
   }
 }
-
