@@ -127,6 +127,12 @@ export class TransferAbandonedError extends FilepeerError {
   override readonly code = 'abandoned';
 }
 
+/** A domain handler ran and failed, or could not be invoked. */
+export class HandlerError extends FilepeerError {
+  override readonly code = 'handler-failed';
+  override readonly retryable = true;
+}
+
 /** The reason string written on a dead-lettered packet. */
 export function reasonOf(err: unknown): string {
   return err instanceof FilepeerError ? err.code : 'internal-error';

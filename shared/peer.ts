@@ -42,6 +42,7 @@ export class Filepeer {
   private readonly subscriptions = new Set<Subscription<Location>>();
   private readonly producer: ProducerContext;
   private globalPrefetch: Promise<boolean> | undefined;
+  private open = true;
 
   private constructor(
     readonly connection: ChannelModel,
@@ -54,6 +55,9 @@ export class Filepeer {
       routingPrefix: options.routingPrefix ?? Defaults.routingPrefix,
     };
     assertDomain(this.topology.routingPrefix);
+    connection.on('close', () => {
+      this.open = false;
+    });
     this.producer = {
       connection,
       topology: this.topology,
@@ -68,6 +72,11 @@ export class Filepeer {
     const url = options.url ?? amqpUrlFromEnv();
     const connection = await connectBroker(url, { heartbeatSeconds: options.heartbeatSeconds, logger });
     return new Filepeer(connection, url, options, logger);
+  }
+
+  /** False once the connection closed (by us or under us): a cached peer must be replaced. */
+  get isOpen(): boolean {
+    return this.open;
   }
 
   /** Broadcast a file; resolves when every packet is confirmed by the broker. */

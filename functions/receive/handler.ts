@@ -1,0 +1,26 @@
+/**
+ * Lambda run on a schedule: the long-poll consumer, time-boxed. It consumes until its remaining
+ * time nears FILEPEER_RECEIVE_MARGIN_MS (or the queue has been idle for
+ * FILEPEER_RECEIVE_IDLE_EXIT_MS), then stops taking deliveries and drains: unfinished transfers
+ * keep their durable bytes and state and resume in the next run or on another consumer.
+ */
+import { requireReceiver, runtimeConfigFromEnv } from '../../shared/config/runtime.js';
+import { connectFromConfig } from '../../shared/receiver/connect.js';
+import { receiverPlanFromConfig } from '../../shared/receiver/from-config.js';
+import { runReceiver, type ReceiverReport } from '../../shared/receiver/run.js';
+
+/** The part of the Lambda context this handler uses. */
+export interface TimeBudget {
+  getRemainingTimeInMillis(): number;
+}
+
+export async function handler(_event: unknown, context: TimeBudget): Promise<ReceiverReport> {
+  const config = requireReceiver(runtimeConfigFromEnv());
+  const deadline = Date.now() + context.getRemainingTimeInMillis() - config.receiveMarginMs;
+  const peer = await connectFromConfig(config);
+  try {
+    return await runReceiver(peer, receiverPlanFromConfig(config), { deadline, idleExitMs: config.receiveIdleExitMs });
+  } finally {
+    await peer.close();
+  }
+}

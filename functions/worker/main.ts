@@ -1,0 +1,35 @@
+/**
+ * The long-running consumer, for an ECS task or a shell: `node --import tsx functions/worker/main.ts`
+ * (or the bundled `worker.js`) with FILEPEER_GROUP, FILEPEER_DOMAINS and FILEPEER_DEST_BUCKET or
+ * FILEPEER_DEST_DIR set. Runs until SIGTERM or SIGINT, then drains like the receive Lambda.
+ * Exit codes: 0 after a clean drain, 2 for bad configuration, 1 for anything else.
+ */
+import { ConfigError, FilepeerError } from '../../shared/errors.js';
+import { requireReceiver, runtimeConfigFromEnv } from '../../shared/config/runtime.js';
+import { connectFromConfig } from '../../shared/receiver/connect.js';
+import { receiverPlanFromConfig } from '../../shared/receiver/from-config.js';
+import { runReceiver } from '../../shared/receiver/run.js';
+
+async function main(): Promise<void> {
+  const config = requireReceiver(runtimeConfigFromEnv());
+  const stop = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop.abort());
+  const peer = await connectFromConfig(config);
+  try {
+    const plan = receiverPlanFromConfig(config);
+    plan.onFile = (file, handled) => {
+      const where = file.location.kind === 's3' ? `s3://${file.location.bucket}/${file.location.key}` : file.location.kind === 'directory' ? file.location.path : 'memory';
+      console.log(JSON.stringify({ delivered: file.destination, domain: file.domain, group: file.group, size: file.size, sha256: file.sha256, where, handler: handled }));
+    };
+    peer.logger.info({ group: config.group, domains: config.domains }, 'worker started');
+    const report = await runReceiver(peer, plan, { signal: stop.signal });
+    peer.logger.info({ stoppedBy: report.stoppedBy, files: report.files }, 'worker drained');
+  } finally {
+    await peer.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`worker: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(err instanceof ConfigError ? 2 : err instanceof FilepeerError ? 1 : 1);
+});

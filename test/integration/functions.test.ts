@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { encodeS3Key } from '../../shared/aws/s3-event.js';
+import { objectToken } from '../../shared/aws/s3-object.js';
+import { groupQueueName } from '../../shared/broker/topology.js';
+import { BROKER_URL, queueExists, deleteGroup, drainDeadLetters, uniq, waitFor } from '../support/broker.js';
+import { useWorld } from '../support/world.js';
+import { pseudoRandomBuffer, sha256Of } from '../support/data.js';
+import { recordedCalls } from '../support/recording-handler.js';
+
+const MiB = 1024 * 1024;
+const UPLOADS = 'uploads';
+const RECEIVED = 'received';
+const HANDLER_MODULE = join(import.meta.dirname, '../support/recording-handler.ts');
+
+/** The S3 notification AWS would send for a PUT: the key URL-encoded, spaces as `+`. */
+function s3Event(key: string, size: number, eTag: string, sequencer: string): unknown {
+  return {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'us-east-1',
+        eventTime: new Date().toISOString(),
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          s3SchemaVersion: '1.0',
+          bucket: { name: UPLOADS, arn: `arn:aws:s3:::${UPLOADS}` },
+          object: { key: encodeS3Key(key), size, eTag, sequencer },
+        },
+      },
+    ],
+  };
+}
+
+/** A Lambda context whose remaining time runs out `ms` from now. */
+function budget(ms: number): { getRemainingTimeInMillis(): number } {
+  const end = Date.now() + ms;
+  return { getRemainingTimeInMillis: () => end - Date.now() };
+}
+
+describe('the Lambda handlers, invoked with real event shapes', () => {
+  const world = useWorld([UPLOADS, RECEIVED]);
+  type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
+  let broadcast: Handler;
+  let receive: Handler;
+  let closeBroadcast: () => Promise<void> = async () => undefined;
+  const prefix = uniq('fn');
+
+  before(async () => {
+    Object.assign(process.env, {
+      FILEPEER_AMQP_URL: BROKER_URL,
+      FILEPEER_S3_ENDPOINT: world.s3.endpoint,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+      FILEPEER_DEST_BUCKET: RECEIVED,
+      FILEPEER_HANDLERS: JSON.stringify([{ pattern: '#', module: HANDLER_MODULE }]),
+      FILEPEER_RECEIVE_MARGIN_MS: '100',
+      FILEPEER_RECEIVE_IDLE_EXIT_MS: '1500',
+      FILEPEER_LOG_LEVEL: process.env['FILEPEER_LOG_LEVEL'] ?? 'silent',
+    });
+    const broadcastModule = await import('../../functions/broadcast/handler.js');
+    broadcast = broadcastModule.handler as Handler;
+    closeBroadcast = broadcastModule.closeConnection;
+    receive = (await import('../../functions/receive/handler.js')).handler as Handler;
+  });
+
+  after(() => closeBroadcast());
+
+  /** One receive run for `group` (the handler reads its group from the environment, as in Lambda). */
+  async function receiveRun(group: string, domains: string, ms: number): Promise<{ files: number; stats: Array<{ inFlight: number; transfersResumed: number; filesDelivered: number }> }> {
+    process.env['FILEPEER_GROUP'] = group;
+    process.env['FILEPEER_DOMAINS'] = domains;
+    process.env['FILEPEER_DEST_PREFIX'] = `${group}/`;
+    return (await receive({ source: 'aws.events' }, budget(ms))) as never;
+  }
+
+  it('broadcasts an upload with an encoded key to two groups, each gets it once, byte-identical, and each runs the handler once', async () => {
+    const domain = uniq('up');
+    const groups = [`${prefix}-a`, `${prefix}-b`];
+    const key = `incoming/${domain}/reports/a b+c%.txt`;
+    const data = pseudoRandomBuffer(3 * MiB + 17, 3);
+    try {
+      // First runs declare the groups' queues (a broadcast nobody is bound to is refused).
+      for (const g of groups) await receiveRun(g, domain, 300);
+      const put = await world.s3.client.send(new PutObjectCommand({ Bucket: UPLOADS, Key: key, Body: data, Metadata: { colour: 'blue' } }));
+      const eTag = put.ETag!.replace(/"/g, '');
+      const event = s3Event(key, data.length, eTag, '0055AED6DCD90281E5');
+      const first = (await broadcast(event)) as { records: Array<{ ok: boolean; token: string; domain: string }> };
+      assert.deepEqual(first.records.map((r) => [r.ok, r.domain]), [[true, domain]]);
+      // S3 delivers at least once: the same event again is the same token, dropped by receivers.
+      const again = (await broadcast(event)) as { records: Array<{ token: string }> };
+      assert.equal(again.records[0]!.token, first.records[0]!.token);
+      assert.equal(first.records[0]!.token, objectToken({ bucket: UPLOADS, key, eTag, sequencer: '0055AED6DCD90281E5', versionId: undefined }));
+
+      for (const g of groups) {
+        const report = await receiveRun(g, domain, 20_000);
+        assert.equal(report.files, 1, `group ${g} delivered the file once`);
+        const obj = await world.s3.client.send(new GetObjectCommand({ Bucket: RECEIVED, Key: `${g}/reports/a b+c%.txt` }));
+        assert.equal(sha256Of(Buffer.from(await obj.Body!.transformToByteArray())), sha256Of(data));
+        assert.deepEqual(await drainDeadLetters(world.channel, g), []);
+      }
+      const calls = recordedCalls().filter((c) => c.domain === domain);
+      assert.deepEqual(calls.map((c) => c.group).sort(), [...groups].sort(), 'one handler call per group');
+      const call = calls[0]!;
+      assert.equal(call.size, data.length);
+      assert.equal(call.sha256, sha256Of(data));
+      assert.equal(call.filename, 'a b+c%.txt');
+      assert.deepEqual(call.source, { bucket: UPLOADS, key });
+      assert.equal(call.meta['colour'], 'blue');
+      assert.equal(call.bucket, RECEIVED);
+    } finally {
+      for (const g of groups) await deleteGroup(world.channel, g, domain);
+    }
+  });
+
+  it('a receive run cut off by its time budget loses nothing, and the next run completes the transfer', async () => {
+    const domain = uniq('budget');
+    const group = `${prefix}-t`;
+    const key = `incoming/${domain}/big.bin`;
+    const data = pseudoRandomBuffer(64 * MiB, 9);
+    try {
+      await receiveRun(group, domain, 300);
+      const put = await world.s3.client.send(new PutObjectCommand({ Bucket: UPLOADS, Key: key, Body: data }));
+      await broadcast(s3Event(key, data.length, put.ETag!.replace(/"/g, ''), '0055AED6DCD9FF0001'));
+      const queue = groupQueueName(group, domain);
+      assert.ok((await world.channel.checkQueue(queue)).messageCount > 60, 'the whole file waits in the queue');
+
+      const cut = await receiveRun(group, domain, 400);
+      assert.equal(cut.files, 0, 'the first run ran out of time mid-transfer');
+      assert.equal(cut.stats[0]!.inFlight, 1);
+      const left = (await world.channel.checkQueue(queue)).messageCount;
+      assert.ok(left > 0 && left < 66, `part of the file was made durable and acked (${left} packets left)`);
+
+      const next = await receiveRun(group, domain, 30_000);
+      assert.equal(next.files, 1);
+      assert.equal(next.stats[0]!.transfersResumed, 1, 'the second run resumed from the recorded state');
+      const obj = await world.s3.client.send(new GetObjectCommand({ Bucket: RECEIVED, Key: `${group}/big.bin` }));
+      assert.equal(sha256Of(Buffer.from(await obj.Body!.transformToByteArray())), sha256Of(data));
+      assert.equal(recordedCalls().filter((c) => c.domain === domain).length, 1, 'the handler ran once');
+      assert.deepEqual(await drainDeadLetters(world.channel, group), []);
+    } finally {
+      await deleteGroup(world.channel, group, domain);
+    }
+  });
+
+  it('the worker process drains and exits 0 on SIGTERM, after delivering what it received', async () => {
+    const domain = uniq('worker');
+    const group = `${prefix}-w`;
+    const dir = join(world.root, 'worker');
+    const env = { ...process.env, FILEPEER_GROUP: group, FILEPEER_DOMAINS: domain, FILEPEER_DEST_DIR: dir, FILEPEER_DEST_BUCKET: '', FILEPEER_HANDLERS: '' };
+    delete (env as Record<string, string | undefined>)['FILEPEER_DEST_BUCKET'];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'functions/worker/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor('the worker to bind its queue', () => queueExists(world.peer.connection, groupQueueName(group, domain)), 20_000);
+      const data = pseudoRandomBuffer(2 * MiB, 4);
+      await world.peer.broadcastData('w.bin', [data], { domain, destination: 'w/w.bin' });
+      await waitFor('the worker to report the file', () => out.includes('"delivered":"w/w.bin"'), 20_000);
+      assert.equal(sha256Of(await readFile(join(dir, 'w/w.bin'))), sha256Of(data));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      child.kill('SIGKILL');
+      await deleteGroup(world.channel, group, domain);
+    }
+  });
+});
