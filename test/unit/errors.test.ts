@@ -19,6 +19,7 @@ import {
   SinkError,
   SizeMismatchError,
   TransferAbandonedError,
+  HandlerError,
   UnknownTransferError,
   UnroutableError,
   reasonOf,
@@ -48,6 +49,7 @@ const instances: FilepeerError[] = [
   new BrokerError('broker', { cause }),
   new SinkError('sink', { cause }),
   new TransferAbandonedError('idle', { cause }),
+  new HandlerError('handler', { cause }),
 ];
 
 /** Classes whose constructor takes `{ cause }`. */
