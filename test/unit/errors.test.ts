@@ -97,6 +97,7 @@ describe('errors', () => {
       BrokerError: 'broker',
       SinkError: 'sink',
       TransferAbandonedError: 'abandoned',
+      HandlerError: 'handler-failed',
     });
   });
 
@@ -114,9 +115,9 @@ describe('errors', () => {
     for (const e of withCause) assert.equal(e.cause, cause, e.name);
   });
 
-  it('only broker, publish and sink trouble is retryable', () => {
+  it('only broker, publish, sink and handler trouble is retryable', () => {
     const retryable = instances.filter((e) => e.retryable).map((e) => e.name).sort();
-    assert.deepEqual(retryable, ['BrokerError', 'ConfirmTimeoutError', 'PublishNackedError', 'SinkError']);
+    assert.deepEqual(retryable, ['BrokerError', 'ConfirmTimeoutError', 'HandlerError', 'PublishNackedError', 'SinkError']);
   });
 
   it('the three end-of-transfer checks are IntegrityErrors', () => {
