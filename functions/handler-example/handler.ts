@@ -7,10 +7,7 @@ import type { DomainHandlerEvent } from '../../shared/handlers/types.js';
 
 export interface ExampleResult {
   handled: string;
-  domain: string;
-  group: string;
   bytes: number;
-  sha256: string;
   from: string | null;
 }
 
@@ -18,13 +15,10 @@ export async function handler(event: DomainHandlerEvent): Promise<ExampleResult>
   const handled = event.bucket && event.key ? `s3://${event.bucket}/${event.key}` : event.path ?? event.destination;
   const result: ExampleResult = {
     handled,
-    domain: event.domain,
-    group: event.group,
     bytes: event.size,
-    sha256: event.sha256,
     from: event.source ? `s3://${event.source.bucket}/${event.source.key}` : null,
   };
-  // One JSON line: CloudWatch Logs in Lambda, stderr locally.
-  console.error(JSON.stringify({ msg: 'file handled', ...result }));
+  // In Lambda, one JSON line to CloudWatch Logs; in-process callers print the returned value.
+  if (process.env['AWS_LAMBDA_FUNCTION_NAME']) console.log(JSON.stringify({ msg: 'file handled', domain: event.domain, group: event.group, sha256: event.sha256, ...result }));
   return result;
 }

@@ -3,7 +3,8 @@ import { Defaults } from './defaults.js';
 
 /** The broker URL from FILEPEER_AMQP_URL, then AMQP_URL, then the local default. */
 export function amqpUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  const url = env['FILEPEER_AMQP_URL'] ?? env['AMQP_URL'] ?? Defaults.amqpUrl;
+  // An empty variable counts as unset (a shell's `VAR= cmd`).
+  const url = env['FILEPEER_AMQP_URL'] || env['AMQP_URL'] || Defaults.amqpUrl;
   let parsed: URL;
   try {
     parsed = new URL(url);
