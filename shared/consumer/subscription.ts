@@ -14,29 +14,14 @@ import {
   domainOfRoutingKey,
   type Topology,
 } from '../broker/topology.js';
-import type { Location, Sink, SinkWriter } from '../sinks/types.js';
+import type { Location, Sink } from '../sinks/types.js';
 import type { PersistedTransfer } from '../sinks/state.js';
 import { DeadLetterer } from './dead-letter.js';
 import { Reassembler } from './reassembler.js';
 import { RecentTokens } from './recent.js';
+import { OpenTransfer } from './transfer.js';
+import { DEFAULT_FIXED_PREFETCH, IDLE_PREFETCH, prefetchFor } from './prefetch.js';
 import type { FileCallback, SubscribeOptions, SubscriptionStats } from './types.js';
-
-/** Prefetch while no transfer is open: small, because the next chunks may be of any size. */
-const IDLE_PREFETCH = 4;
-/** Per-consumer prefetch where the broker refuses a changing one (RabbitMQ 4.3+); see docs/DESIGN.md. */
-export const DEFAULT_FIXED_PREFETCH = 32;
-const MIN_READ_AHEAD = 4;
-const MAX_PREFETCH = 65_535;
-
-interface Transfer<L extends Location> {
-  token: string;
-  start: FileStart;
-  reassembler: Reassembler;
-  writer: SinkWriter<L>;
-  /** Delivered chunks written but not yet durable, in sequence order. */
-  pending: Array<{ seq: number; msg: ConsumeMessage }>;
-  lastActivity: number;
-}
 
 /**
  * One receiver group's subscription to a domain pattern: the consumer core.
@@ -56,7 +41,7 @@ export class Subscription<L extends Location = Location> {
     transfersResumed: 0,
     inFlight: 0,
   };
-  private readonly transfers = new Map<string, Transfer<L>>();
+  private readonly transfers = new Map<string, OpenTransfer<L>>();
   private readonly finished: RecentTokens<true>;
   private readonly failed: RecentTokens<string>;
   private chain: Promise<void> = Promise.resolve();
@@ -207,8 +192,7 @@ export class Subscription<L extends Location = Location> {
       const t = await this.openTransfer(token, start, persisted);
       // The start is acked with the first durable chunk: until then nothing is recorded that
       // would let another consumer resume, so a crash must bring the start back.
-      t.pending.push({ seq: 1, msg });
-      this.unacked++;
+      this.hold(t, 1, msg);
       this.ackDurable(t);
     } catch (err) {
       this.failed.set(token, reasonOf(err));
@@ -219,11 +203,11 @@ export class Subscription<L extends Location = Location> {
     await this.resizePrefetch();
   }
 
-  private async openTransfer(token: string, start: FileStart, persisted: PersistedTransfer | undefined): Promise<Transfer<L>> {
+  private async openTransfer(token: string, start: FileStart, persisted: PersistedTransfer | undefined): Promise<OpenTransfer<L>> {
     const resumeFrom = persisted && { seq: persisted.durableSeq, bytes: persisted.durableBytes };
     const reassembler = new Reassembler(token, start, undefined, resumeFrom);
     const writer = await this.sink.open({ token, group: this.group, start }, persisted);
-    const t: Transfer<L> = { token, start, reassembler, writer, pending: [], lastActivity: Date.now() };
+    const t = new OpenTransfer(token, start, reassembler, writer);
     this.transfers.set(token, t);
     this.stats.inFlight = this.transfers.size;
     if (resumeFrom && resumeFrom.seq > 0) {
@@ -238,7 +222,6 @@ export class Subscription<L extends Location = Location> {
   private async onChunk(msg: ConsumeMessage, packet: ChunkPacket): Promise<void> {
     const t = this.transfers.get(packet.token);
     if (!t) return this.orphan(msg, packet);
-    t.lastActivity = Date.now();
     try {
       if (t.reassembler.acceptChunk(packet.seq, packet.data) === 'duplicate') {
         this.dropDuplicate(msg);
@@ -249,8 +232,7 @@ export class Subscription<L extends Location = Location> {
       await this.failTransfer(t, msg, err);
       return;
     }
-    t.pending.push({ seq: packet.seq, msg });
-    this.unacked++;
+    this.hold(t, packet.seq, msg);
     this.ackDurable(t);
     // Near the prefetch limit the broker stops delivering: make durable what can be, or stall.
     if (this.unacked * 4 >= this.prefetch * 3) await this.relievePressure();
@@ -271,9 +253,7 @@ export class Subscription<L extends Location = Location> {
     }
     this.forget(t);
     this.finished.set(t.token, true);
-    for (const { msg: chunk } of t.pending) this.channel.ack(chunk);
-    this.unacked -= t.pending.length;
-    t.pending = [];
+    this.release(t.takeAll());
     const { start } = t;
     try {
       await this.callback({
@@ -338,20 +318,18 @@ export class Subscription<L extends Location = Location> {
     }
   }
 
-  private async failTransfer(t: Transfer<L>, msg: ConsumeMessage, err: unknown): Promise<void> {
+  private async failTransfer(t: OpenTransfer<L>, msg: ConsumeMessage, err: unknown): Promise<void> {
     this.forget(t);
     this.failed.set(t.token, reasonOf(err));
     this.stats.transfersFailed++;
     await t.writer.abort();
-    for (const { msg: chunk } of t.pending) this.channel.ack(chunk);
-    this.unacked -= t.pending.length;
-    t.pending = [];
+    this.release(t.takeAll());
     this.log.warn({ token: t.token, reason: reasonOf(err), err: err instanceof Error ? err.message : String(err) }, 'transfer failed');
     await this.deadLetter(msg, err);
     await this.resizePrefetch();
   }
 
-  private forget(t: Transfer<L>): void {
+  private forget(t: OpenTransfer<L>): void {
     this.transfers.delete(t.token);
     this.stats.inFlight = this.transfers.size;
   }
@@ -377,18 +355,20 @@ export class Subscription<L extends Location = Location> {
     }
   }
 
-  /** Ack, in order, the pending chunks of a transfer whose bytes the sink reports durable. */
-  private ackDurable(t: Transfer<L>): void {
-    const durable = t.writer.durableSeq();
-    let n = 0;
-    while (n < t.pending.length && (t.pending[n]?.seq ?? Infinity) <= durable) {
-      this.channel.ack(t.pending[n]!.msg);
-      n++;
-    }
-    if (n > 0) {
-      t.pending.splice(0, n);
-      this.unacked -= n;
-    }
+  private hold(t: OpenTransfer<L>, seq: number, msg: ConsumeMessage): void {
+    t.hold(seq, msg);
+    this.unacked++;
+  }
+
+  /** Ack deliveries a transfer no longer holds. */
+  private release(msgs: ConsumeMessage[]): void {
+    for (const msg of msgs) this.channel.ack(msg);
+    this.unacked -= msgs.length;
+  }
+
+  /** Ack, in order, what the sink now reports durable. */
+  private ackDurable(t: OpenTransfer<L>): void {
+    this.release(t.takeDurable());
   }
 
   /**
@@ -397,16 +377,16 @@ export class Subscription<L extends Location = Location> {
    * the consumer can never wait forever for deliveries the prefetch no longer allows.
    */
   private async relievePressure(): Promise<void> {
-    const heaviest = [...this.transfers.values()].sort((a, b) => b.pending.length - a.pending.length);
+    const heaviest = [...this.transfers.values()].sort((a, b) => b.held - a.held);
     for (const t of heaviest) {
-      if (this.unacked * 2 < this.prefetch || t.pending.length === 0) return;
+      if (this.unacked * 2 < this.prefetch || t.held === 0) return;
       try {
         await t.writer.flush();
       } catch (err) {
-        const last = t.pending.pop();
+        const last = t.takeLast();
         if (last) {
           this.unacked--;
-          await this.failTransfer(t, last.msg, err);
+          await this.failTransfer(t, last, err);
         }
         continue;
       }
@@ -417,16 +397,7 @@ export class Subscription<L extends Location = Location> {
   /** Let the broker deliver what open transfers must hold unacked, plus a read-ahead. */
   private async resizePrefetch(): Promise<void> {
     if (!this.dynamicPrefetch) return;
-    let wanted = IDLE_PREFETCH;
-    if (this.transfers.size > 0) {
-      let hold = 0;
-      let largestChunk = 1;
-      for (const t of this.transfers.values()) {
-        hold += t.writer.holdChunks;
-        largestChunk = Math.max(largestChunk, t.start.chunkSize);
-      }
-      wanted = Math.min(MAX_PREFETCH, hold + Math.max(MIN_READ_AHEAD, Math.floor(this.readAheadBytes / largestChunk)));
-    }
+    const wanted = prefetchFor(this.transfers.values(), this.readAheadBytes);
     if (wanted === this.prefetch) return;
     this.prefetch = wanted;
     await this.channel.prefetch(wanted, true);
@@ -440,8 +411,7 @@ export class Subscription<L extends Location = Location> {
       this.failed.set(t.token, 'abandoned');
       this.stats.transfersAbandoned++;
       await t.writer.abort();
-      for (const { msg } of t.pending) this.channel.ack(msg);
-      this.unacked -= t.pending.length;
+      this.release(t.takeAll());
       const err = new TransferAbandonedError(`transfer ${t.token} had no packet for ${this.idleTimeoutMs} ms`);
       this.log.warn({ token: t.token, bytes: t.reassembler.receivedBytes, reason: err.code }, err.message);
     }

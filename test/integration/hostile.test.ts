@@ -74,6 +74,8 @@ describe('hostile and broken input', () => {
       await injectPackets(domain, packets(domain));
       await world.peer.broadcastData('sentinel.txt', [Buffer.from('sentinel')], { domain, destination: 'sentinel.txt' });
       await waitFor('the sentinel', () => delivered.some((f) => f.destination === 'sentinel.txt'));
+      // Closing waits for the delivery in hand (the sentinel's done-marker) to finish writing.
+      await sub.close();
       return {
         delivered: delivered.filter((f) => f.destination !== 'sentinel.txt'),
         deadLetters: await drainDeadLetters(world.channel, group),
