@@ -16,10 +16,12 @@ export interface TimeBudget {
 
 export async function handler(_event: unknown, context: TimeBudget): Promise<ReceiverReport> {
   const config = requireReceiver(runtimeConfigFromEnv());
-  const deadline = Date.now() + context.getRemainingTimeInMillis() - config.receiveMarginMs;
   const peer = await connectFromConfig(config);
   try {
-    return await runReceiver(peer, receiverPlanFromConfig(config), { deadline, idleExitMs: config.receiveIdleExitMs });
+    return await runReceiver(peer, receiverPlanFromConfig(config), {
+      remainingMs: () => context.getRemainingTimeInMillis() - config.receiveMarginMs,
+      idleExitMs: config.receiveIdleExitMs,
+    });
   } finally {
     await peer.close();
   }

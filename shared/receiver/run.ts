@@ -23,8 +23,10 @@ export type HandlerOutcome = { ok: true; result: unknown } | { ok: false; error:
 export interface StopWhen {
   /** Aborted on SIGTERM/SIGINT (worker). */
   signal?: AbortSignal;
-  /** Epoch ms: a Lambda's remaining time less a safety margin (receive). */
+  /** Epoch ms: stop then. */
   deadline?: number;
+  /** Asked as it goes (a Lambda context's remaining time less a margin): stop when it reaches 0. */
+  remainingMs?: () => number;
   /** Stop after this long with no transfer open and nothing delivered (save Lambda time on an empty queue). */
   idleExitMs?: number;
 }
@@ -89,7 +91,7 @@ function waitForStop(stop: StopWhen, lastActivity: () => number): Promise<Receiv
     stop.signal?.addEventListener('abort', onAbort);
     const timer = setInterval(() => {
       const now = Date.now();
-      if (stop.deadline !== undefined && now >= stop.deadline) done('deadline');
+      if ((stop.deadline !== undefined && now >= stop.deadline) || (stop.remainingMs !== undefined && stop.remainingMs() <= 0)) done('deadline');
       else if (stop.idleExitMs !== undefined && now - lastActivity() >= stop.idleExitMs) done('idle');
     }, POLL_MS);
   });
