@@ -321,9 +321,9 @@ export class Subscription<L extends Location = Location> {
   private async failTransfer(t: OpenTransfer<L>, msg: ConsumeMessage, err: unknown): Promise<void> {
     this.forget(t);
     this.failed.set(t.token, reasonOf(err));
-    this.stats.transfersFailed++;
     await t.writer.abort();
     this.release(t.takeAll());
+    this.stats.transfersFailed++;
     this.log.warn({ token: t.token, reason: reasonOf(err), err: err instanceof Error ? err.message : String(err) }, 'transfer failed');
     await this.deadLetter(msg, err);
     await this.resizePrefetch();
@@ -409,9 +409,10 @@ export class Subscription<L extends Location = Location> {
       if (now - t.lastActivity < this.idleTimeoutMs) continue;
       this.forget(t);
       this.failed.set(t.token, 'abandoned');
-      this.stats.transfersAbandoned++;
       await t.writer.abort();
       this.release(t.takeAll());
+      // Counted once the partial data is gone: the count says "cleaned up", not "about to be".
+      this.stats.transfersAbandoned++;
       const err = new TransferAbandonedError(`transfer ${t.token} had no packet for ${this.idleTimeoutMs} ms`);
       this.log.warn({ token: t.token, bytes: t.reassembler.receivedBytes, reason: err.code }, err.message);
     }
