@@ -39,7 +39,8 @@ export interface FilepeerOptions {
  */
 export class Filepeer {
   readonly topology: Topology;
-  private readonly subscriptions = new Set<Subscription<Location>>();
+  /** Open subscriptions, to close with the peer (only `close` is needed of them). */
+  private readonly subscriptions = new Set<{ close(): Promise<void> }>();
   private readonly producer: ProducerContext;
   private globalPrefetch: Promise<boolean> | undefined;
   private open = true;
@@ -101,7 +102,7 @@ export class Filepeer {
   ): Promise<Subscription<L>> {
     const dynamic = options.prefetch === undefined && (await this.brokerAllowsGlobalPrefetch());
     const sub = await Subscription.open(this.connection, this.topology, domain, { logger: this.logger, ...options }, callback, dynamic);
-    this.subscriptions.add(sub as unknown as Subscription<Location>);
+    this.subscriptions.add(sub);
     return sub;
   }
 

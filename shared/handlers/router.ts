@@ -30,9 +30,14 @@ export function parseHandlerTargets(json: string | undefined): HandlerTarget[] {
   return parsed.data;
 }
 
+function isSource(value: unknown): value is { bucket: string; key: string } {
+  const v = value as { bucket?: unknown; key?: unknown } | null | undefined;
+  return typeof v === 'object' && v !== null && typeof v.bucket === 'string' && typeof v.key === 'string';
+}
+
 /** The handler contract built from a delivered file. */
 export function handlerEventOf(file: ReceivedFile): DomainHandlerEvent {
-  const { source, ...meta } = file.meta as { source?: { bucket?: unknown; key?: unknown } } & Record<string, never>;
+  const { source, ...meta } = file.meta;
   const event: DomainHandlerEvent = {
     domain: file.domain,
     group: file.group,
@@ -45,7 +50,8 @@ export function handlerEventOf(file: ReceivedFile): DomainHandlerEvent {
   };
   if (file.location.kind === 's3') Object.assign(event, { bucket: file.location.bucket, key: file.location.key });
   if (file.location.kind === 'directory') event.path = file.location.path;
-  if (source && typeof source.bucket === 'string' && typeof source.key === 'string') {
+  // The S3-triggered broadcast puts the uploaded object in meta.source (shared/aws/s3-object.ts).
+  if (isSource(source)) {
     event.source = { bucket: source.bucket, key: source.key };
     event.meta = meta;
   }
