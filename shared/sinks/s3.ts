@@ -29,7 +29,7 @@ export interface S3SinkOptions {
  *
  * When the receiver runs short of prefetch before a part is full (many interleaved transfers, small
  * chunks, or a fixed prefetch), the writer stages what it holds as a small object under
- * `.filepeer/staging/<token>/`, so those chunks can be acked, and reads the fragments back when the
+ * `.filepeer/staging/<group>/<token>/`, so those chunks can be acked, and reads the fragments back when the
  * part is assembled. Fragments are deleted once their part is uploaded or the transfer ends.
  */
 export class S3Sink implements Sink<S3Location> {
