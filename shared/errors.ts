@@ -133,6 +133,11 @@ export class HandlerError extends FilepeerError {
   override readonly retryable = true;
 }
 
+/** An error's message for a log line or a dead-letter header, whatever was thrown. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** The reason string written on a dead-lettered packet. */
 export function reasonOf(err: unknown): string {
   return err instanceof FilepeerError ? err.code : 'internal-error';

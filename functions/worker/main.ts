@@ -4,7 +4,7 @@
  * FILEPEER_DEST_DIR set. Runs until SIGTERM or SIGINT, then drains like the receive Lambda.
  * Exit codes: 0 after a clean drain, 2 for bad configuration, 1 for anything else.
  */
-import { ConfigError, FilepeerError } from '../../shared/errors.js';
+import { ConfigError, messageOf } from '../../shared/errors.js';
 import { requireReceiver, runtimeConfigFromEnv } from '../../shared/config/runtime.js';
 import { connectFromConfig } from '../../shared/receiver/connect.js';
 import { receiverPlanFromConfig } from '../../shared/receiver/from-config.js';
@@ -30,6 +30,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(`worker: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(err instanceof ConfigError ? 2 : err instanceof FilepeerError ? 1 : 1);
+  console.error(`worker: ${messageOf(err)}`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
 });

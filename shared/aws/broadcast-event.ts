@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { FilepeerError } from '../errors.js';
+import { FilepeerError, messageOf } from '../errors.js';
 import type { Filepeer } from '../peer.js';
 import { broadcastS3Object } from './s3-object.js';
 import { parseS3Event } from './s3-event.js';
@@ -44,7 +44,7 @@ export async function broadcastS3Event(
       peer.logger.info({ token: sent.token, domain: sent.domain, bucket: object.bucket, key: object.key, bytes: sent.bytes }, 'object broadcast');
     } catch (err) {
       const retryable = !(err instanceof FilepeerError) || err.retryable;
-      const error = err instanceof Error ? err.message : String(err);
+      const error = messageOf(err);
       outcomes.push({ bucket: object.bucket, key: object.key, ok: false, error, retryable });
       peer.logger.error({ bucket: object.bucket, key: object.key, err: error, retryable }, 'object not broadcast');
     }

@@ -1,6 +1,6 @@
 import * as amqp from 'amqplib';
 import type { ChannelModel } from 'amqplib';
-import { BrokerError } from '../errors.js';
+import { BrokerError, messageOf } from '../errors.js';
 import { redactUrl } from '../config/env.js';
 import { Defaults } from '../config/defaults.js';
 import type { Logger } from '../log.js';
@@ -16,7 +16,7 @@ export async function connectBroker(
   try {
     connection = await amqp.connect(withHeartbeat(url, options.heartbeatSeconds ?? Defaults.heartbeatSeconds));
   } catch (cause) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
+    const detail = messageOf(cause);
     throw new BrokerError(
       `cannot reach the broker at ${redactUrl(url)} (${detail}); is RabbitMQ running? (start it with: rabbitmq-server -detached)`,
       { cause },

@@ -1,6 +1,6 @@
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { Header } from '../protocol/constants.js';
-import { reasonOf } from '../errors.js';
+import { reasonOf, messageOf } from '../errors.js';
 
 const MAX_DETAIL = 1024;
 
@@ -18,7 +18,7 @@ export class DeadLetterer {
   ) {}
 
   async send(msg: ConsumeMessage, err: unknown): Promise<void> {
-    const detail = (err instanceof Error ? err.message : String(err)).slice(0, MAX_DETAIL);
+    const detail = messageOf(err).slice(0, MAX_DETAIL);
     const { properties, fields } = msg;
     const headers = {
       ...(properties.headers ?? {}),

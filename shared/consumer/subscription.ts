@@ -1,7 +1,7 @@
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { Defaults } from '../config/defaults.js';
 import { positiveInt } from '../config/env.js';
-import { MalformedPacketError, TransferAbandonedError, UnknownTransferError, reasonOf } from '../errors.js';
+import { MalformedPacketError, TransferAbandonedError, UnknownTransferError, reasonOf, messageOf } from '../errors.js';
 import { defaultLogger, type Logger } from '../log.js';
 import { decodePacket } from '../protocol/codec.js';
 import { Header, PacketKind } from '../protocol/constants.js';
@@ -136,7 +136,7 @@ export class Subscription<L extends Location = Location> {
 
   private enqueue(task: () => Promise<void>): void {
     this.chain = this.chain.then(task).catch((err: unknown) => {
-      this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'unexpected error in consumer');
+      this.log.error({ err: messageOf(err) }, 'unexpected error in consumer');
     });
   }
 
@@ -183,12 +183,8 @@ export class Subscription<L extends Location = Location> {
       }
       // The sink may know this token: delivered before (a duplicated broadcast), or in progress
       // in another process that stopped (a redelivered start): resume it rather than start over.
-      const persisted = await this.sink.lookup(this.group, token);
-      if (persisted?.phase === 'done') {
-        this.finished.set(token, true);
-        this.dropDuplicate(msg);
-        return;
-      }
+      const persisted = await this.lookup(token, msg);
+      if (persisted === 'done') return;
       const t = await this.openTransfer(token, start, persisted);
       // The start is acked with the first durable chunk: until then nothing is recorded that
       // would let another consumer resume, so a crash must bring the start back.
@@ -201,6 +197,18 @@ export class Subscription<L extends Location = Location> {
       return;
     }
     await this.resizePrefetch();
+  }
+
+  /**
+   * What the sink persisted about `token`. A done-marker means the file was delivered to this group
+   * before, possibly by another process: `msg` is then dropped as a duplicate and 'done' returned.
+   */
+  private async lookup(token: string, msg: ConsumeMessage): Promise<PersistedTransfer | 'done' | undefined> {
+    const persisted = await this.sink.lookup(this.group, token);
+    if (persisted?.phase !== 'done') return persisted;
+    this.finished.set(token, true);
+    this.dropDuplicate(msg);
+    return 'done';
   }
 
   private async openTransfer(token: string, start: FileStart, persisted: PersistedTransfer | undefined): Promise<OpenTransfer<L>> {
@@ -270,12 +278,12 @@ export class Subscription<L extends Location = Location> {
         location,
       });
     } catch (err) {
-      this.log.error({ token: t.token, err: err instanceof Error ? err.message : String(err) }, 'file callback failed');
+      this.log.error({ token: t.token, err: messageOf(err) }, 'file callback failed');
     }
     // Recorded before the end is acked: the same file broadcast again, or this end redelivered
     // to another process, is then recognised and its handler not run twice.
     await t.writer.markDone().catch((err: unknown) => {
-      this.log.error({ token: t.token, err: err instanceof Error ? err.message : String(err) }, 'cannot record the transfer as done');
+      this.log.error({ token: t.token, err: messageOf(err) }, 'cannot record the transfer as done');
     });
     this.channel.ack(msg);
     this.stats.filesDelivered++;
@@ -293,14 +301,9 @@ export class Subscription<L extends Location = Location> {
     } else {
       // Another process of the group may have started it and stopped (crash, time budget, fail-over):
       // its sink state lets this one take over where the durable bytes end.
-      let persisted: PersistedTransfer | undefined;
       try {
-        persisted = await this.sink.lookup(this.group, packet.token);
-        if (persisted?.phase === 'done') {
-          this.finished.set(packet.token, true);
-          this.dropDuplicate(msg);
-          return;
-        }
+        const persisted = await this.lookup(packet.token, msg);
+        if (persisted === 'done') return;
         if (persisted) {
           await this.openTransfer(packet.token, persisted.start, persisted);
           await this.resizePrefetch();
@@ -324,7 +327,7 @@ export class Subscription<L extends Location = Location> {
     await t.writer.abort();
     this.release(t.takeAll());
     this.stats.transfersFailed++;
-    this.log.warn({ token: t.token, reason: reasonOf(err), err: err instanceof Error ? err.message : String(err) }, 'transfer failed');
+    this.log.warn({ token: t.token, reason: reasonOf(err), err: messageOf(err) }, 'transfer failed');
     await this.deadLetter(msg, err);
     await this.resizePrefetch();
   }
@@ -342,7 +345,7 @@ export class Subscription<L extends Location = Location> {
   private async deadLetter(msg: ConsumeMessage, err: unknown): Promise<void> {
     this.stats.deadLettered++;
     this.log.warn(
-      { reason: reasonOf(err), err: err instanceof Error ? err.message : String(err), messageId: msg.properties.messageId },
+      { reason: reasonOf(err), err: messageOf(err), messageId: msg.properties.messageId },
       'packet dead-lettered',
     );
     try {
@@ -350,7 +353,7 @@ export class Subscription<L extends Location = Location> {
       this.channel.ack(msg);
     } catch (cause) {
       // Could not publish with a reason: reject, and the queue's own dead-letter exchange takes it.
-      this.log.error({ err: cause instanceof Error ? cause.message : String(cause) }, 'dead-letter publish failed, rejecting');
+      this.log.error({ err: messageOf(cause) }, 'dead-letter publish failed, rejecting');
       this.channel.nack(msg, false, false);
     }
   }
@@ -361,7 +364,7 @@ export class Subscription<L extends Location = Location> {
   }
 
   /** Ack deliveries a transfer no longer holds. */
-  private release(msgs: ConsumeMessage[]): void {
+  private release(msgs: readonly ConsumeMessage[]): void {
     for (const msg of msgs) this.channel.ack(msg);
     this.unacked -= msgs.length;
   }

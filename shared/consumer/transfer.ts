@@ -3,6 +3,8 @@ import type { FileStart } from '../protocol/types.js';
 import type { Location, SinkWriter } from '../sinks/types.js';
 import type { Reassembler } from './reassembler.js';
 
+const NOTHING: readonly ConsumeMessage[] = Object.freeze([]);
+
 /**
  * A transfer open in this receiver: its state machine, its sink writer, and the deliveries it
  * holds unacknowledged until the sink reports their bytes durable.
@@ -29,10 +31,12 @@ export class OpenTransfer<L extends Location = Location> {
   }
 
   /** The held deliveries whose bytes are now durable, released in order. */
-  takeDurable(): ConsumeMessage[] {
+  takeDurable(): readonly ConsumeMessage[] {
     const durable = this.writer.durableSeq();
     let n = 0;
     while (n < this.pending.length && this.pending[n]!.seq <= durable) n++;
+    // Called for every chunk; most of the time nothing became durable: allocate nothing then.
+    if (n === 0) return NOTHING;
     return this.pending.splice(0, n).map((p) => p.msg);
   }
 

@@ -2,7 +2,7 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { ConfigError, HandlerError } from '../errors.js';
+import { ConfigError, HandlerError, messageOf } from '../errors.js';
 import type { ReceivedFile } from '../consumer/types.js';
 import { topicMatches } from '../protocol/topic.js';
 import { assertDomainPattern } from '../protocol/validate.js';
@@ -86,7 +86,7 @@ export class HandlerRouter {
       return await fn(event);
     } catch (cause) {
       const name = 'lambda' in target ? target.lambda : target.module;
-      throw new HandlerError(`handler ${name} for ${event.domain} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      throw new HandlerError(`handler ${name} for ${event.domain} failed: ${messageOf(cause)}`, { cause });
     }
   }
 

@@ -1,3 +1,4 @@
+import { messageOf } from '../errors.js';
 import type { Filepeer } from '../peer.js';
 import type { Subscription } from '../consumer/subscription.js';
 import type { ReceivedFile, SubscriptionStats } from '../consumer/types.js';
@@ -56,7 +57,7 @@ export async function runReceiver(peer: Filepeer, plan: ReceiverPlan, stop: Stop
       try {
         outcome = { ok: true, result: await plan.handlers.dispatch(handlerEventOf(file)) };
       } catch (err) {
-        outcome = { ok: false, error: err instanceof Error ? err.message : String(err) };
+        outcome = { ok: false, error: messageOf(err) };
         peer.logger.error({ token: file.token, domain: file.domain, group: file.group, err: outcome.error }, 'domain handler failed');
       }
     }

@@ -74,6 +74,17 @@ function validMessage(rng: Rng): WireMessage {
 }
 
 /** One random mutation, in place; returns a short description for the failure message. */
+/** The body as a JSON object to mutate, or undefined when it is not one. */
+function jsonObjectOf(content: unknown): Record<string, unknown> | undefined {
+  if (!Buffer.isBuffer(content)) return undefined;
+  try {
+    const body: unknown = JSON.parse(content.toString('utf8'));
+    return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function mutate(rng: Rng, message: WireMessage): string {
   const props = message.properties;
   const content = message.content;
@@ -102,15 +113,8 @@ function mutate(rng: Rng, message: WireMessage): string {
       return 'random body';
     case 4: {
       // Structured: change, add or delete one field of a JSON body, keeping it valid JSON.
-      if (!Buffer.isBuffer(content)) return 'noop';
-      let body: unknown;
-      try {
-        body = JSON.parse(content.toString('utf8'));
-      } catch {
-        return 'noop';
-      }
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'noop';
-      const obj = body as Record<string, unknown>;
+      const obj = jsonObjectOf(content);
+      if (!obj) return 'noop';
       const keys = [...Object.keys(obj), 'extra'];
       const key = rng.pick(keys);
       if (rng.bool(0.25)) delete obj[key];
@@ -155,15 +159,8 @@ function mutate(rng: Rng, message: WireMessage): string {
         message.content = AT_LIMIT.subarray(0, rng.pick([MAX_CHUNK_SIZE, MAX_CHUNK_SIZE + 1]));
         return 'body at the chunk limit';
       }
-      if (!Buffer.isBuffer(content)) return 'noop';
-      let body: unknown;
-      try {
-        body = JSON.parse(content.toString('utf8'));
-      } catch {
-        return 'noop';
-      }
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'noop';
-      const obj = body as Record<string, unknown>;
+      const obj = jsonObjectOf(content);
+      if (!obj) return 'noop';
       let what: string;
       if (which === 1) {
         obj['chunkSize'] = rng.pick([0, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE, MAX_CHUNK_SIZE + 1]);
