@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
-import type { ChannelModel } from 'amqplib';
 import { Defaults } from './config/defaults.js';
 import { amqpUrlFromEnv } from './config/env.js';
-import { connectBroker } from './broker/connect.js';
+import { BrokerConnection, type ReconnectOptions } from './broker/connect.js';
+import type { TlsOptions } from './broker/tls.js';
 import { brokerAllowsGlobalPrefetch } from './broker/capabilities.js';
 import { type Topology } from './broker/topology.js';
 import { defaultLogger, type Logger } from './log.js';
@@ -30,6 +30,12 @@ export interface FilepeerOptions {
   confirmWindowMessages?: number;
   confirmWindowBytes?: number;
   confirmTimeoutMs?: number;
+  /** For amqps://: CA bundle, client certificate (default: node's CA store). */
+  tls?: TlsOptions;
+  /** Backoff when the connection is lost (default: 200 ms doubling to 5 s, forever). */
+  reconnect?: ReconnectOptions;
+  /** A broadcast fails when a lost connection is not back within this long (default 60 s). */
+  reconnectTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -43,10 +49,9 @@ export class Filepeer {
   private readonly subscriptions = new Set<{ close(): Promise<void> }>();
   private readonly producer: ProducerContext;
   private globalPrefetch: Promise<boolean> | undefined;
-  private open = true;
-
+  private readonly tls: TlsOptions | undefined;
   private constructor(
-    readonly connection: ChannelModel,
+    readonly connection: BrokerConnection,
     private readonly url: string,
     options: FilepeerOptions,
     readonly logger: Logger,
@@ -56,28 +61,35 @@ export class Filepeer {
       routingPrefix: options.routingPrefix ?? Defaults.routingPrefix,
     };
     assertDomain(this.topology.routingPrefix);
-    connection.on('close', () => {
-      this.open = false;
-    });
+    this.tls = options.tls;
     this.producer = {
-      connection,
+      broker: connection,
       topology: this.topology,
       confirmWindowMessages: options.confirmWindowMessages,
       confirmWindowBytes: options.confirmWindowBytes,
       confirmTimeoutMs: options.confirmTimeoutMs,
+      reconnectTimeoutMs: options.reconnectTimeoutMs,
     };
   }
 
   static async connect(options: FilepeerOptions = {}): Promise<Filepeer> {
     const logger = options.logger ?? defaultLogger();
     const url = options.url ?? amqpUrlFromEnv();
-    const connection = await connectBroker(url, { heartbeatSeconds: options.heartbeatSeconds, logger });
+    const connection = await BrokerConnection.open(url, {
+      heartbeatSeconds: options.heartbeatSeconds,
+      logger,
+      tls: options.tls,
+      reconnect: options.reconnect,
+    });
     return new Filepeer(connection, url, options, logger);
   }
 
-  /** False once the connection closed (by us or under us): a cached peer must be replaced. */
+  /**
+   * False once the peer was closed or gave up reconnecting: a cached peer must be replaced. A peer
+   * that is reconnecting is still open: what it is asked to do waits for the connection.
+   */
   get isOpen(): boolean {
-    return this.open;
+    return this.connection.usable;
   }
 
   /** Broadcast a file; resolves when every packet is confirmed by the broker. */
@@ -108,7 +120,7 @@ export class Filepeer {
 
   /** Asked once per peer, on a throwaway connection (see broker/capabilities.ts). */
   private brokerAllowsGlobalPrefetch(): Promise<boolean> {
-    this.globalPrefetch ??= brokerAllowsGlobalPrefetch(this.url).then((allowed) => {
+    this.globalPrefetch ??= brokerAllowsGlobalPrefetch(this.url, this.tls).then((allowed) => {
       if (!allowed) this.logger.warn('the broker refuses a channel-wide prefetch (RabbitMQ 4.3+): using a fixed per-consumer prefetch');
       return allowed;
     });

@@ -1,4 +1,5 @@
 import * as amqp from 'amqplib';
+import type { TlsOptions } from './tls.js';
 
 /**
  * Whether the broker accepts `basic.qos` with global=true (a channel-wide prefetch that can be
@@ -6,10 +7,10 @@ import * as amqp from 'amqplib';
  * from 4.3 (Amazon MQ for RabbitMQ 4.3 too). Probed on a throwaway connection, because whether
  * the refusal closes the channel or the whole connection has varied.
  */
-export async function brokerAllowsGlobalPrefetch(url: string): Promise<boolean> {
+export async function brokerAllowsGlobalPrefetch(url: string, tls?: TlsOptions): Promise<boolean> {
   let connection: amqp.ChannelModel | undefined;
   try {
-    connection = await amqp.connect(url);
+    connection = await amqp.connect(url, tls);
     connection.on('error', () => undefined);
     const channel = await connection.createChannel();
     channel.on('error', () => undefined);

@@ -20,6 +20,11 @@ export const Defaults = {
   confirmWindowBytes: 16 * MiB,
   /** A publish the broker has not confirmed after this long fails the broadcast (amqplib can wait forever). */
   confirmTimeoutMs: 30_000,
+  /** Reconnection backoff after the broker closed the connection or went away. */
+  reconnectInitialDelayMs: 200,
+  reconnectMaxDelayMs: 5_000,
+  /** A broadcast waits this long for a lost connection to come back, then fails (a receiver waits forever). */
+  reconnectTimeoutMs: 60_000,
   /** Bytes a receiver lets the broker push ahead of what it has processed. */
   readAheadBytes: 8 * MiB,
   /** A transfer with no packet for this long is abandoned and its partial data removed. */

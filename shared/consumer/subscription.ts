@@ -1,4 +1,4 @@
-import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ConsumeMessage } from 'amqplib';
 import { Defaults } from '../config/defaults.js';
 import { positiveInt } from '../config/env.js';
 import { MalformedPacketError, TransferAbandonedError, UnknownTransferError, reasonOf, messageOf } from '../errors.js';
@@ -7,16 +7,11 @@ import { decodePacket } from '../protocol/codec.js';
 import { Header, PacketKind } from '../protocol/constants.js';
 import type { ChunkPacket, EndPacket, FileStart, Packet, StartPacket } from '../protocol/types.js';
 import { assertDomainPattern, isToken } from '../protocol/validate.js';
-import {
-  assertGroup,
-  deadLetterExchangeOf,
-  declareGroupQueue,
-  domainOfRoutingKey,
-  type Topology,
-} from '../broker/topology.js';
+import { assertGroup, deadLetterQueueName, domainOfRoutingKey, groupQueueName, type Topology } from '../broker/topology.js';
+import type { BrokerConnection } from '../broker/connect.js';
 import type { Location, Sink } from '../sinks/types.js';
 import type { PersistedTransfer } from '../sinks/state.js';
-import { DeadLetterer } from './dead-letter.js';
+import { Binding } from './binding.js';
 import { Reassembler } from './reassembler.js';
 import { RecentTokens } from './recent.js';
 import { OpenTransfer } from './transfer.js';
@@ -30,6 +25,12 @@ import type { FileCallback, SubscribeOptions, SubscriptionStats } from './types.
  * queue). A chunk is acked once the sink says its bytes are durable; the channel's prefetch is
  * resized as transfers open and close so that the broker may deliver what the sinks must hold
  * (an S3 part) plus a read-ahead, and no more: memory is bounded by prefetch, not by file size.
+ *
+ * The broker side lives in a Binding (channels and consumer). When it dies — the connection went,
+ * the broker closed a channel — every unacked delivery is back in the queue: transfers a durable
+ * sink can resume are suspended and resumed from their state when their packets come again on the
+ * next binding (the crash path, which another process of the group would take too); the others
+ * (memory sink) stay open and drop the copies of what they already hold.
  */
 export class Subscription<L extends Location = Location> {
   readonly stats: SubscriptionStats = {
@@ -39,6 +40,7 @@ export class Subscription<L extends Location = Location> {
     transfersFailed: 0,
     transfersAbandoned: 0,
     transfersResumed: 0,
+    bindingsLost: 0,
     inFlight: 0,
   };
   private readonly transfers = new Map<string, OpenTransfer<L>>();
@@ -47,22 +49,22 @@ export class Subscription<L extends Location = Location> {
   private chain: Promise<void> = Promise.resolve();
   private prefetch: number;
   private unacked = 0;
-  private consumerTag: string | undefined;
+  private binding: Binding | undefined;
+  /** Which binding delivered a message: a delivery is acked on its own channel or not at all. */
+  private readonly origin = new WeakMap<ConsumeMessage, Binding>();
   private closing = false;
   private readonly sweeper: NodeJS.Timeout;
   private readonly idleTimeoutMs: number;
   private readonly readAheadBytes: number;
   private readonly log: Logger;
-  private readonly deadLetterer: DeadLetterer;
+  readonly queue: string;
+  readonly deadLetterQueue: string;
 
   private constructor(
-    private readonly channel: Channel,
-    private readonly deadLetterChannel: ConfirmChannel,
+    private readonly broker: BrokerConnection,
     private readonly topology: Topology,
     readonly group: string,
     readonly pattern: string,
-    readonly queue: string,
-    readonly deadLetterQueue: string,
     private readonly sink: Sink<L>,
     private readonly callback: FileCallback<L>,
     options: SubscribeOptions<L>,
@@ -71,24 +73,20 @@ export class Subscription<L extends Location = Location> {
     prefetch: number,
   ) {
     this.prefetch = prefetch;
+    this.queue = groupQueueName(group, pattern);
+    this.deadLetterQueue = deadLetterQueueName(group);
     this.idleTimeoutMs = positiveInt('idleTimeoutMs', options.idleTimeoutMs, Defaults.idleTimeoutMs);
     this.readAheadBytes = positiveInt('readAheadBytes', options.readAheadBytes, Defaults.readAheadBytes);
-    this.log = (options.logger ?? defaultLogger()).child({ group, domain: pattern, queue });
+    this.log = (options.logger ?? defaultLogger()).child({ group, domain: pattern, queue: this.queue });
     this.finished = new RecentTokens(Defaults.rememberedTransfers);
     this.failed = new RecentTokens(Defaults.rememberedTransfers);
-    this.deadLetterer = new DeadLetterer(deadLetterChannel, deadLetterExchangeOf(topology), group, queue);
     const sweepEvery = Math.max(50, Math.min(30_000, Math.floor(this.idleTimeoutMs / 4)));
     this.sweeper = setInterval(() => this.enqueue(() => this.abandonIdle()), sweepEvery);
     this.sweeper.unref();
-    channel.on('error', (err: Error) => this.log.error({ err: err.message }, 'consumer channel failed'));
-    channel.on('close', () => {
-      if (!this.closing) this.log.error('consumer channel closed unexpectedly');
-    });
-    deadLetterChannel.on('error', (err: Error) => this.log.error({ err: err.message }, 'dead-letter channel failed'));
   }
 
   static async open<L extends Location>(
-    connection: ChannelModel,
+    broker: BrokerConnection,
     topology: Topology,
     pattern: string,
     options: SubscribeOptions<L>,
@@ -99,19 +97,74 @@ export class Subscription<L extends Location = Location> {
     assertGroup(options.group);
     const dynamic = dynamicPrefetch && options.prefetch === undefined;
     const prefetch = dynamic ? IDLE_PREFETCH : positiveInt('prefetch', options.prefetch, DEFAULT_FIXED_PREFETCH);
-    const channel = await connection.createChannel();
-    const deadLetterChannel = await connection.createConfirmChannel();
-    const { queue, deadLetterQueue } = await declareGroupQueue(channel, topology, options.group, pattern);
-    // Dynamic: channel-wide ("global" in RabbitMQ's sense), the only prefetch a running consumer
-    // sees change. Fixed: per consumer, set before basic.consume.
-    await channel.prefetch(prefetch, dynamic);
-    const sub = new Subscription(channel, deadLetterChannel, topology, options.group, pattern, queue, deadLetterQueue, options.sink, callback, options, dynamic, prefetch);
-    const { consumerTag } = await channel.consume(queue, (msg) => {
-      if (msg) sub.enqueue(() => sub.handle(msg));
-    }, { noAck: false });
-    sub.consumerTag = consumerTag;
+    const sub = new Subscription(broker, topology, options.group, pattern, options.sink, callback, options, dynamic, prefetch);
+    try {
+      sub.binding = await sub.bind();
+    } catch (err) {
+      clearInterval(sub.sweeper);
+      throw err;
+    }
     sub.log.info('subscribed');
     return sub;
+  }
+
+  private bind(): Promise<Binding> {
+    const spec = { topology: this.topology, group: this.group, pattern: this.pattern, prefetch: this.prefetch, dynamicPrefetch: this.dynamicPrefetch };
+    return Binding.open(
+      this.broker,
+      spec,
+      (msg, binding) => {
+        this.origin.set(msg, binding);
+        this.enqueue(() => this.handle(msg, binding));
+      },
+      (binding, err) => this.onBindingDead(binding, err),
+    );
+  }
+
+  /**
+   * The channels died under us. Deliveries they made are back in the queue; let go of them (after
+   * whatever is being processed now, which can no longer ack), then bind again — amqplib's recovery
+   * reconnects with backoff if the connection went.
+   */
+  private onBindingDead(binding: Binding, err: Error | undefined): void {
+    if (this.closing || binding !== this.binding) return;
+    this.binding = undefined;
+    this.stats.bindingsLost++;
+    this.log.warn({ err: err?.message }, 'lost the broker channel: unacked deliveries return to the queue, binding again');
+    this.enqueue(() => this.releaseAll());
+    void this.rebind();
+  }
+
+  private async releaseAll(): Promise<void> {
+    this.unacked = 0;
+    for (const t of [...this.transfers.values()]) {
+      t.takeAll();
+      if (!this.sink.resumable) continue;
+      this.forget(t);
+      await t.writer.suspend();
+      this.log.info({ token: t.token, durableSeq: t.writer.durableSeq() }, 'transfer suspended until its packets come again');
+    }
+  }
+
+  private async rebind(): Promise<void> {
+    for (let attempt = 1; !this.closing && this.broker.usable; attempt++) {
+      try {
+        // Waits while amqplib reconnects; the prefetch is where it was when the binding died.
+        const binding = await this.bind();
+        if (this.closing) {
+          await binding.close();
+          return;
+        }
+        this.binding = binding;
+        // Time spent disconnected is not a transfer going silent.
+        for (const t of this.transfers.values()) t.lastActivity = Date.now();
+        this.log.info({ attempt }, 'bound again');
+        return;
+      } catch (err) {
+        this.log.warn({ attempt, err: messageOf(err) }, 'cannot bind yet, retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** Math.min(attempt, 6))));
+      }
+    }
   }
 
   /**
@@ -123,15 +176,15 @@ export class Subscription<L extends Location = Location> {
     if (this.closing) return;
     this.closing = true;
     clearInterval(this.sweeper);
-    if (this.consumerTag) await this.channel.cancel(this.consumerTag).catch(() => undefined);
+    const binding = this.binding;
+    await binding?.cancel();
     await this.chain;
     for (const t of this.transfers.values()) {
       this.log.info({ token: t.token, durableSeq: t.writer.durableSeq() }, 'transfer suspended, to be resumed');
       await t.writer.suspend();
     }
     this.transfers.clear();
-    await this.channel.close().catch(() => undefined);
-    await this.deadLetterChannel.close().catch(() => undefined);
+    await binding?.close();
   }
 
   private enqueue(task: () => Promise<void>): void {
@@ -140,8 +193,10 @@ export class Subscription<L extends Location = Location> {
     });
   }
 
-  private async handle(msg: ConsumeMessage): Promise<void> {
-    if (this.closing) return; // left unacked: the broker redelivers it to the group's next consumer
+  private async handle(msg: ConsumeMessage, binding: Binding): Promise<void> {
+    // Closing: left unacked, the broker redelivers it to the group's next consumer. A dead
+    // binding's deliveries are back in the queue already and come again on the next one.
+    if (this.closing || !binding.live) return;
     let packet: Packet;
     try {
       packet = decodePacket(msg);
@@ -173,8 +228,10 @@ export class Subscription<L extends Location = Location> {
     const { token, start } = packet;
     // A start for a token that failed here is a fresh attempt (a sender retrying with a token
     // derived from the same S3 object version); one for an open or finished transfer is a copy.
-    if (this.transfers.has(token) || this.finished.has(token)) {
-      this.dropDuplicate(msg);
+    const open = this.transfers.get(token);
+    if (open || this.finished.has(token)) {
+      // The start counts as chunk 1 for acking (see below).
+      this.dropDuplicate(msg, open, 1);
       return;
     }
     try {
@@ -232,7 +289,7 @@ export class Subscription<L extends Location = Location> {
     if (!t) return this.orphan(msg, packet);
     try {
       if (t.reassembler.acceptChunk(packet.seq, packet.data) === 'duplicate') {
-        this.dropDuplicate(msg);
+        this.dropDuplicate(msg, t, packet.seq);
         return;
       }
       await t.writer.write(packet.seq, packet.data);
@@ -285,7 +342,7 @@ export class Subscription<L extends Location = Location> {
     await t.writer.markDone().catch((err: unknown) => {
       this.log.error({ token: t.token, err: messageOf(err) }, 'cannot record the transfer as done');
     });
-    this.channel.ack(msg);
+    this.ack(msg);
     this.stats.filesDelivered++;
     this.log.info({ token: t.token, destination: start.destination, bytes: t.reassembler.receivedBytes, sha256 }, 'file delivered');
     await this.resizePrefetch();
@@ -297,7 +354,7 @@ export class Subscription<L extends Location = Location> {
       this.dropDuplicate(msg);
     } else if (this.failed.has(packet.token)) {
       // The packet that failed the transfer was dead-lettered with the reason; the rest are dropped.
-      this.channel.ack(msg);
+      this.ack(msg);
     } else {
       // Another process of the group may have started it and stopped (crash, time budget, fail-over):
       // its sink state lets this one take over where the durable bytes end.
@@ -337,24 +394,37 @@ export class Subscription<L extends Location = Location> {
     this.stats.inFlight = this.transfers.size;
   }
 
-  private dropDuplicate(msg: ConsumeMessage): void {
+  /**
+   * A copy of a packet already taken. Acked at once, unless its transfer `t` is open and the copy's
+   * `seq` is not durable yet: the original may be a delivery of a binding that died, so this copy
+   * is all the queue still has of it; it is held and acked with the original's bytes.
+   */
+  private dropDuplicate(msg: ConsumeMessage, t?: OpenTransfer<L>, seq?: number): void {
     this.stats.duplicatesDropped++;
-    this.channel.ack(msg);
+    if (t && seq !== undefined && seq > t.writer.durableSeq()) this.hold(t, seq, msg);
+    else this.ack(msg);
+  }
+
+  private ack(msg: ConsumeMessage): void {
+    this.origin.get(msg)?.ack(msg);
   }
 
   private async deadLetter(msg: ConsumeMessage, err: unknown): Promise<void> {
+    const binding = this.origin.get(msg);
+    // Its binding died: the packet is back in the queue and is judged again when it comes.
+    if (!binding?.live) return;
     this.stats.deadLettered++;
     this.log.warn(
       { reason: reasonOf(err), err: messageOf(err), messageId: msg.properties.messageId },
       'packet dead-lettered',
     );
     try {
-      await this.deadLetterer.send(msg, err);
-      this.channel.ack(msg);
+      await binding.deadLetterer.send(msg, err);
+      binding.ack(msg);
     } catch (cause) {
       // Could not publish with a reason: reject, and the queue's own dead-letter exchange takes it.
       this.log.error({ err: messageOf(cause) }, 'dead-letter publish failed, rejecting');
-      this.channel.nack(msg, false, false);
+      binding.nack(msg);
     }
   }
 
@@ -365,8 +435,8 @@ export class Subscription<L extends Location = Location> {
 
   /** Ack deliveries a transfer no longer holds. */
   private release(msgs: readonly ConsumeMessage[]): void {
-    for (const msg of msgs) this.channel.ack(msg);
-    this.unacked -= msgs.length;
+    for (const msg of msgs) this.ack(msg);
+    this.unacked = Math.max(0, this.unacked - msgs.length);
   }
 
   /** Ack, in order, what the sink now reports durable. */
@@ -403,7 +473,9 @@ export class Subscription<L extends Location = Location> {
     const wanted = prefetchFor(this.transfers.values(), this.readAheadBytes);
     if (wanted === this.prefetch) return;
     this.prefetch = wanted;
-    await this.channel.prefetch(wanted, true);
+    await this.binding?.resizePrefetch(wanted).catch((err: unknown) => {
+      this.log.warn({ err: messageOf(err) }, 'cannot resize the prefetch');
+    });
   }
 
   private async abandonIdle(): Promise<void> {

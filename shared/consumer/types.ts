@@ -47,5 +47,7 @@ export interface SubscriptionStats {
   transfersAbandoned: number;
   /** Transfers taken over from persisted state (after a crash, a time budget, a fail-over). */
   transfersResumed: number;
+  /** Times the broker channel was lost (connection closed or dropped) and bound again. */
+  bindingsLost: number;
   inFlight: number;
 }

@@ -3,7 +3,6 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ChannelModel } from 'amqplib';
 import { ConfigError, FileNotFoundError, SizeMismatchError, UnroutableError } from '../errors.js';
 import { Defaults } from '../config/defaults.js';
 import { positiveInt } from '../config/env.js';
@@ -13,6 +12,7 @@ import { newToken } from '../protocol/token.js';
 import type { Meta } from '../protocol/types.js';
 import { assertDestination, assertDomain, assertFilename, assertToken } from '../protocol/validate.js';
 import { ConfirmPublisher } from '../broker/publisher.js';
+import type { BrokerConnection } from '../broker/connect.js';
 import { declareExchange, routingKeyOf, type Topology } from '../broker/topology.js';
 import { rechunk, type ByteSource } from './chunker.js';
 
@@ -45,11 +45,12 @@ export interface BroadcastResult {
 }
 
 export interface ProducerContext {
-  connection: ChannelModel;
+  broker: BrokerConnection;
   topology: Topology;
   confirmWindowMessages?: number;
   confirmWindowBytes?: number;
   confirmTimeoutMs?: number;
+  reconnectTimeoutMs?: number;
 }
 
 /** Broadcast a file from disk. Rejects with FileNotFoundError when there is no regular file at `path`. */
@@ -93,14 +94,14 @@ export async function broadcastData(
   const exchange = ctx.topology.exchange;
   const routingKey = routingKeyOf(ctx.topology, domain);
 
-  const channel = await ctx.connection.createConfirmChannel();
-  const publisher = new ConfirmPublisher(channel, {
+  // The exchange is declared on every channel the publisher opens, reconnections included.
+  const publisher = await ConfirmPublisher.open(ctx.broker, (channel) => declareExchange(channel, ctx.topology), {
     windowMessages: positiveInt('confirmWindowMessages', ctx.confirmWindowMessages, Defaults.confirmWindowMessages),
     windowBytes: positiveInt('confirmWindowBytes', ctx.confirmWindowBytes, Defaults.confirmWindowBytes),
     confirmTimeoutMs: positiveInt('confirmTimeoutMs', ctx.confirmTimeoutMs, Defaults.confirmTimeoutMs),
+    reconnectTimeoutMs: positiveInt('reconnectTimeoutMs', ctx.reconnectTimeoutMs, Defaults.reconnectTimeoutMs),
   });
   try {
-    await declareExchange(channel, ctx.topology);
     const start = encodeStart(token, {
       filename,
       destination,
@@ -138,7 +139,6 @@ export async function broadcastData(
     return { token, domain, destination, bytes, chunks: seq, sha256 };
   } finally {
     publisher.close();
-    await channel.close().catch(() => undefined);
   }
 }
 

@@ -33,6 +33,7 @@ const noSinkState = z.object({}).passthrough();
  */
 export class DirectorySink implements Sink<DirectoryLocation> {
   readonly kind = 'directory' as const;
+  readonly resumable = true;
   readonly root: string;
   private readonly syncBytes: number;
 

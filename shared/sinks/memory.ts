@@ -12,6 +12,8 @@ type MemoryLocation = Extract<Location, { kind: 'memory' }>;
  */
 export class MemorySink implements Sink<MemoryLocation> {
   readonly kind = 'memory' as const;
+  /** Nothing outlives the process: a transfer in memory is never resumed elsewhere. */
+  readonly resumable = false;
   readonly maxBytes: number;
 
   constructor(options: { maxBytes?: number } = {}) {

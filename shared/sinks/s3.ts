@@ -34,6 +34,7 @@ export interface S3SinkOptions {
  */
 export class S3Sink implements Sink<S3Location> {
   readonly kind = 's3' as const;
+  readonly resumable = true;
   readonly bucket: string;
   readonly prefix: string;
   readonly partSize: number;

@@ -22,6 +22,12 @@ export interface SinkTarget {
  */
 export interface Sink<L extends Location = Location> {
   readonly kind: L['kind'];
+  /**
+   * Whether the sink persists transfer state that another writer (this process later, or another
+   * one) can resume from. A receiver that loses its broker channel suspends such transfers and
+   * resumes them from state; others it keeps open in memory.
+   */
+  readonly resumable: boolean;
   /** What this sink persisted about `token` for `group`, if anything. */
   lookup(group: string, token: string): Promise<PersistedTransfer | undefined>;
   /** Open a writer for a new transfer, or, given its persisted state, resume one. */

@@ -97,7 +97,7 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Whether a queue exists, asked on a channel of its own (a failed check closes the channel it ran on). */
-export async function queueExists(connection: ChannelModel, queue: string): Promise<boolean> {
+export async function queueExists(connection: { createChannel(): Promise<Channel> }, queue: string): Promise<boolean> {
   const channel = await connection.createChannel();
   channel.on('error', () => undefined);
   try {
