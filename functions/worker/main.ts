@@ -30,6 +30,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(`worker: ${messageOf(err)}`);
+  // One line, whatever the message: OpenSSL's end in a newline (`…SSL alert number 116\n`), and a
+  // log collector (CloudWatch, journald) would split the reason from the rest of the sentence.
+  console.error(`worker: ${messageOf(err).replace(/\s*\n\s*/g, ' ')}`);
   process.exit(err instanceof ConfigError ? 2 : 1);
 });

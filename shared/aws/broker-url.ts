@@ -20,11 +20,24 @@ export async function resolveBrokerUrl(env: NodeJS.ProcessEnv = process.env, cli
   const endpoint = env['BROKER_ENDPOINT'];
   if (!endpoint) throw new ConfigError('BROKER_SECRET_ARN is set but BROKER_ENDPOINT (amqps://host:5671) is not');
   const out = await (client ?? new SecretsManagerClient({})).send(new GetSecretValueCommand({ SecretId: arn }));
-  const parsed = secretSchema.safeParse(JSON.parse(out.SecretString ?? '{}'));
+  const parsed = secretSchema.safeParse(parseSecretJson(out.SecretString ?? '{}'));
   if (!parsed.success) throw new ConfigError(`secret ${arn} must be JSON with "username" and "password"`);
   const url = new URL(endpoint);
   url.username = encodeURIComponent(parsed.data.username);
   url.password = encodeURIComponent(parsed.data.password);
   cached = { arn, url: url.toString() };
   return cached.url;
+}
+
+/**
+ * JSON.parse's SyntaxError quotes the text it choked on ("p@ss..." is not valid JSON), and a
+ * secret stored as the bare password would put it in the error, the worker's stderr and the
+ * Lambda's log. Not JSON is reported as "not the right shape", with no cause attached.
+ */
+function parseSecretJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import * as amqp from 'amqplib';
 import type { TlsOptions } from './tls.js';
+import { connectArgs } from './url.js';
 
 /**
  * Whether the broker accepts `basic.qos` with global=true (a channel-wide prefetch that can be
@@ -10,7 +11,8 @@ import type { TlsOptions } from './tls.js';
 export async function brokerAllowsGlobalPrefetch(url: string, tls?: TlsOptions): Promise<boolean> {
   let connection: amqp.ChannelModel | undefined;
   try {
-    connection = await amqp.connect(url, tls);
+    const args = connectArgs(url);
+    connection = await amqp.connect(args.url, { ...tls, ...(args.credentials && { credentials: args.credentials }) });
     connection.on('error', () => undefined);
     const channel = await connection.createChannel();
     channel.on('error', () => undefined);

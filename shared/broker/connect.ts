@@ -6,6 +6,7 @@ import { redactUrl } from '../config/env.js';
 import { Defaults } from '../config/defaults.js';
 import type { Logger } from '../log.js';
 import type { TlsOptions } from './tls.js';
+import { connectArgs, passwordForms } from './url.js';
 
 /** How a lost connection is re-established: exponential backoff with jitter, forever unless bounded. */
 export interface ReconnectOptions {
@@ -86,8 +87,10 @@ export class BrokerConnection {
     const r = options.reconnect ?? {};
     let model: RecoveringChannelModel;
     try {
-      model = await amqp.connect(withHeartbeat(url, options.heartbeatSeconds ?? Defaults.heartbeatSeconds), {
+      const args = connectArgs(url, options.heartbeatSeconds ?? Defaults.heartbeatSeconds);
+      model = await amqp.connect(args.url, {
         ...options.tls,
+        ...(args.credentials && { credentials: args.credentials }),
         recovery: {
           initialDelay: r.initialDelayMs ?? Defaults.reconnectInitialDelayMs,
           maxDelay: r.maxDelayMs ?? Defaults.reconnectMaxDelayMs,
@@ -96,10 +99,8 @@ export class BrokerConnection {
         },
       });
     } catch (cause) {
-      throw new BrokerError(
-        `cannot reach the broker at ${redactUrl(url)} (${redactedMessage(cause, url)}); is RabbitMQ running? (start it with: rabbitmq-server -detached)`,
-        { cause },
-      );
+      const detail = redactedMessage(cause, url);
+      throw new BrokerError(`cannot reach the broker at ${redactUrl(url)} (${detail}); ${hintFor(cause, detail)}`, { cause });
     }
     return new BrokerConnection(model, options.logger);
   }
@@ -155,26 +156,21 @@ export class BrokerConnection {
   }
 }
 
-/** amqplib reads the heartbeat from the URL; keep one the caller put there. */
-function withHeartbeat(url: string, seconds: number): string {
-  const parsed = new URL(url);
-  if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(seconds));
-  return parsed.toString();
-}
-
 /** A socket or TLS error may quote the URL it failed on; never let its password through. */
 function redactedMessage(cause: unknown, url: string): string {
   let text = messageOf(cause);
-  const password = safePassword(url);
-  if (password) text = text.split(password).join('***');
+  for (const password of passwordForms(url)) text = text.split(password).join('***');
   return text;
 }
 
-function safePassword(url: string): string | undefined {
-  try {
-    const p = new URL(url).password;
-    return p ? decodeURIComponent(p) : undefined;
-  } catch {
-    return undefined;
+/** What to check, by what went wrong: the broker's absence, its certificate, or the credentials. */
+function hintFor(cause: unknown, detail: string): string {
+  const code = (cause as { code?: unknown } | null)?.code;
+  if (/certificate required/i.test(detail)) return 'the broker wants a client certificate: set FILEPEER_AMQP_CERT_FILE and FILEPEER_AMQP_KEY_FILE';
+  if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|HOSTNAME/i.test(code)) {
+    return "check the broker's certificate and FILEPEER_AMQP_CA_FILE / FILEPEER_AMQP_SERVERNAME";
   }
+  if (/ACCESS[-_]REFUSED|403/.test(detail)) return 'check the user name and password';
+  if (/certificate|ssl|tls/i.test(detail)) return "check the TLS settings (FILEPEER_AMQP_CA_FILE, FILEPEER_AMQP_CERT_FILE/KEY_FILE)";
+  return 'is RabbitMQ running? (start it with: rabbitmq-server -detached)';
 }

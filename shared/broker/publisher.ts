@@ -59,6 +59,8 @@ export class ConfirmPublisher {
   };
   /** messageIds the broker returned as unroutable (mandatory flag). */
   readonly returned = new Set<string>();
+  /** Publishes sent again on a new channel after the connection was lost. */
+  republished = 0;
 
   private constructor(
     private readonly broker: BrokerConnection,
@@ -148,7 +150,9 @@ export class ConfirmPublisher {
       channelError = err;
       this.fail(new BrokerError(`publish channel failed: ${err.message}`, { cause: err }));
     });
-    channel.on('close', () => {
+    // Prepended: amqplib's own 'close' listener fails every unconfirmed callback with "channel
+    // closed", and those must find the generation moved on (in doubt, to republish — not nacked).
+    channel.prependListener('close', () => {
       if (this.channel !== channel) return;
       this.channel = undefined;
       this.channelGen++;
@@ -191,7 +195,10 @@ export class ConfirmPublisher {
       if (!channel || this.failure || this.closed) return;
       for (let i = this.head; i < this.inFlight.length; i++) {
         const entry = this.inFlight[i];
-        if (entry && !entry.settled) this.send(entry, channel);
+        if (entry && !entry.settled) {
+          this.send(entry, channel);
+          this.republished++;
+        }
       }
     } finally {
       clearTimeout(giveUp);

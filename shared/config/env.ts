@@ -21,11 +21,17 @@ export function amqpUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
+    if (parsed.password) {
+      parsed.password = '***';
+      return parsed.toString();
+    }
   } catch {
-    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+    // Not a URL: most likely a password pasted in unencoded, see below.
   }
+  // A password with `@`, `/`, `:`, `?` or `#` pasted in unencoded either makes the URL unparsable
+  // or is parsed as host, port and path (`amqps://u:12/34@h` is host `u`, port 12). Everything up
+  // to the *last* `@` is the credentials then: cut it all, over-redacting rather than leaking a tail.
+  return url.replace(/\/\/([^:/@]*):.*@/, '//$1:***@');
 }
 
 /** A positive integer option, or a ConfigError that names it. */

@@ -42,6 +42,8 @@ export interface BroadcastResult {
   bytes: number;
   chunks: number;
   sha256: string;
+  /** Packets published again after a lost connection (receivers drop the copies that arrived twice). */
+  republished: number;
 }
 
 export interface ProducerContext {
@@ -136,7 +138,7 @@ export async function broadcastData(
     await publisher.publish(exchange, routingKey, end.content, end.options);
     await publisher.flush();
     if (publisher.returned.size > 0) throw new UnroutableError(exchange, routingKey);
-    return { token, domain, destination, bytes, chunks: seq, sha256 };
+    return { token, domain, destination, bytes, chunks: seq, sha256, republished: publisher.republished };
   } finally {
     publisher.close();
   }
