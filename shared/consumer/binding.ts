@@ -105,6 +105,12 @@ export class Binding {
     }
   }
 
+  /** Ready messages and consumers (ours included) of the group's queue, as the broker counts them now. */
+  async queueState(): Promise<{ messageCount: number; consumerCount: number }> {
+    const { messageCount, consumerCount } = await this.channel.checkQueue(this.queue);
+    return { messageCount, consumerCount };
+  }
+
   async resizePrefetch(count: number): Promise<void> {
     if (this.alive) await this.channel.prefetch(count, true);
   }

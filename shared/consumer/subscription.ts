@@ -12,6 +12,7 @@ import type { BrokerConnection } from '../broker/connect.js';
 import type { Location, Sink } from '../sinks/types.js';
 import type { PersistedTransfer } from '../sinks/state.js';
 import { Binding } from './binding.js';
+import { sweepStaleTransfers } from './sweep.js';
 import { Reassembler } from './reassembler.js';
 import { RecentTokens } from './recent.js';
 import { OpenTransfer } from './transfer.js';
@@ -53,6 +54,9 @@ export class Subscription<L extends Location = Location> {
   /** Which binding delivered a message: a delivery is acked on its own channel or not at all. */
   private readonly origin = new WeakMap<ConsumeMessage, Binding>();
   private closing = false;
+  /** Deliveries received and not yet taken up by the chain. */
+  private waiting = 0;
+  private lastSweep = 0;
   private readonly sweeper: NodeJS.Timeout;
   private readonly idleTimeoutMs: number;
   private readonly readAheadBytes: number;
@@ -115,7 +119,11 @@ export class Subscription<L extends Location = Location> {
       spec,
       (msg, binding) => {
         this.origin.set(msg, binding);
-        this.enqueue(() => this.handle(msg, binding));
+        this.waiting++;
+        this.enqueue(() => {
+          this.waiting--;
+          return this.handle(msg, binding);
+        });
       },
       (binding, err) => this.onBindingDead(binding, err),
     );
@@ -492,5 +500,28 @@ export class Subscription<L extends Location = Location> {
       this.log.warn({ token: t.token, bytes: t.reassembler.receivedBytes, reason: err.code }, err.message);
     }
     if (this.transfers.size === 0) await this.resizePrefetch();
+    await this.sweepStale();
+  }
+
+  /** At most once per idle timeout, remove persisted transfers nobody will finish (see sweep.ts). */
+  private async sweepStale(): Promise<void> {
+    const binding = this.binding;
+    const now = Date.now();
+    if (!binding?.live || !this.sink.resumable || now - this.lastSweep < this.idleTimeoutMs) return;
+    this.lastSweep = now;
+    const removed = await sweepStaleTransfers({
+      binding,
+      sink: this.sink,
+      group: this.group,
+      pattern: this.pattern,
+      idleTimeoutMs: this.idleTimeoutMs,
+      isOpen: (token) => this.transfers.has(token),
+      deliveriesWaiting: () => this.waiting,
+      log: this.log,
+    });
+    for (const token of removed) {
+      this.failed.set(token, 'abandoned');
+      this.stats.transfersAbandoned++;
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
@@ -7,7 +7,7 @@ import { Defaults } from '../config/defaults.js';
 import { DigestMismatchError, InvalidDestinationError, SinkError } from '../errors.js';
 import { assertDestination } from '../protocol/validate.js';
 import type { FileStart } from '../protocol/types.js';
-import { decodeState, encodeState, stateName, type PersistedTransfer, type TransferPhase } from './state.js';
+import { decodeState, encodeState, isStale, stateDir, stateName, tokenOfStateName, type PersistedTransfer, type TransferPhase } from './state.js';
 import type { CommitOptions, Location, Sink, SinkTarget, SinkWriter } from './types.js';
 
 type DirectoryLocation = Extract<Location, { kind: 'directory' }>;
@@ -49,6 +49,18 @@ export class DirectorySink implements Sink<DirectoryLocation> {
       throw new SinkError(`cannot read ${path}`, { cause: err });
     });
     return bytes && decodeState(bytes, path, noSinkState);
+  }
+
+  async stale(group: string, before: Date): Promise<PersistedTransfer[]> {
+    const names = await readdir(join(this.root, stateDir(group))).catch(() => [] as string[]);
+    const out: PersistedTransfer[] = [];
+    for (const name of names) {
+      const token = tokenOfStateName(name);
+      // An unreadable state is left alone: it is reported when its transfer is looked up.
+      const state = token && (await this.lookup(group, token).catch(() => undefined));
+      if (state && isStale(state, before)) out.push(state);
+    }
+    return out;
   }
 
   async open(target: SinkTarget, resume?: PersistedTransfer): Promise<SinkWriter<DirectoryLocation>> {

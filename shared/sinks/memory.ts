@@ -1,6 +1,7 @@
 import { Defaults } from '../config/defaults.js';
 import { OversizeError } from '../errors.js';
 import { assertDestination } from '../protocol/validate.js';
+import type { PersistedTransfer } from './state.js';
 import type { Location, Sink, SinkTarget, SinkWriter } from './types.js';
 
 type MemoryLocation = Extract<Location, { kind: 'memory' }>;
@@ -23,6 +24,10 @@ export class MemorySink implements Sink<MemoryLocation> {
   /** Memory keeps nothing across processes. */
   async lookup(): Promise<undefined> {
     return undefined;
+  }
+
+  async stale(): Promise<PersistedTransfer[]> {
+    return [];
   }
 
   async open(target: SinkTarget): Promise<SinkWriter<MemoryLocation>> {

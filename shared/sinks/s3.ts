@@ -1,7 +1,7 @@
-import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { Defaults, S3_MAX_PARTS, S3_MIN_PART_SIZE } from '../config/defaults.js';
 import { ConfigError, OversizeError, SinkError } from '../errors.js';
-import { decodeState, stateName, type PersistedTransfer } from './state.js';
+import { decodeState, isStale, stateDir, stateName, tokenOfStateName, type PersistedTransfer } from './state.js';
 import { assertDestination } from '../protocol/validate.js';
 import type { Location, Sink, SinkTarget, SinkWriter } from './types.js';
 import { S3Writer, s3SinkState } from './s3-writer.js';
@@ -65,6 +65,24 @@ export class S3Sink implements Sink<S3Location> {
       throw new SinkError(`cannot read transfer state s3://${this.bucket}/${key}`, { cause });
     }
     return decodeState(body, `s3://${this.bucket}/${key}`, s3SinkState);
+  }
+
+  async stale(group: string, before: Date): Promise<PersistedTransfer[]> {
+    const prefix = `${this.prefix}${stateDir(group)}`;
+    const out: PersistedTransfer[] = [];
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken }));
+      for (const obj of page.Contents ?? []) {
+        // LastModified is when the state was last written: skip reading the recent ones.
+        if (!obj.Key || (obj.LastModified && obj.LastModified >= before)) continue;
+        const token = tokenOfStateName(obj.Key.slice(prefix.length));
+        const state = token && (await this.lookup(group, token).catch(() => undefined));
+        if (state && isStale(state, before)) out.push(state);
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+    return out;
   }
 
   async open(target: SinkTarget, resume?: PersistedTransfer): Promise<SinkWriter<S3Location>> {

@@ -59,6 +59,21 @@ export function decodeState<S>(bytes: Buffer | string, where: string, sinkSchema
   }
 }
 
+/** Where a group's state documents are, under a sink's hidden `.filepeer/` area. */
+export function stateDir(group: string): string {
+  return `.filepeer/state/${group}/`;
+}
+
+/** A transfer still receiving whose state was last written before `before`: a candidate for the sweep. */
+export function isStale(state: PersistedTransfer, before: Date): boolean {
+  return state.phase === 'receiving' && Date.parse(state.updatedAt) < before.getTime();
+}
+
+/** The token of a state document's file name, or undefined for anything else found there. */
+export function tokenOfStateName(name: string): string | undefined {
+  return /^([0-9a-f]{32})\.json$/.exec(name)?.[1];
+}
+
 /** The state's path under a sink's hidden `.filepeer/` area: one document per group and token. */
 export function stateName(group: string, token: string): string {
   return `.filepeer/state/${group}/${token}.json`;

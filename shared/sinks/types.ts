@@ -30,6 +30,12 @@ export interface Sink<L extends Location = Location> {
   readonly resumable: boolean;
   /** What this sink persisted about `token` for `group`, if anything. */
   lookup(group: string, token: string): Promise<PersistedTransfer | undefined>;
+  /**
+   * Transfers of `group` still receiving whose state was last written before `before`. The receiver
+   * aborts those nobody will resume (see Subscription.sweepStale): a producer and a receiver that
+   * both died leave such state, and nothing else would ever remove it.
+   */
+  stale(group: string, before: Date): Promise<PersistedTransfer[]>;
   /** Open a writer for a new transfer, or, given its persisted state, resume one. */
   open(target: SinkTarget, resume?: PersistedTransfer): Promise<SinkWriter<L>>;
 }
