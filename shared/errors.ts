@@ -28,6 +28,15 @@ export class FileNotFoundError extends FilepeerError {
   }
 }
 
+/**
+ * The S3 object an event names was overwritten since (its ETag no longer matches, HTTP 412): the
+ * event's version is gone from an unversioned bucket, and the newer one has an event of its own.
+ * Not retryable: no retry can read a version that no longer exists.
+ */
+export class ObjectSupersededError extends FilepeerError {
+  override readonly code = 'object-superseded';
+}
+
 /** A packet that cannot be decoded: missing or wrong headers, bad JSON, wrong types. */
 export class MalformedPacketError extends FilepeerError {
   override readonly code = 'malformed-packet';

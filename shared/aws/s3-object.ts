@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { FilepeerError, FileNotFoundError, SinkError } from '../errors.js';
+import { FilepeerError, FileNotFoundError, ObjectSupersededError, SinkError } from '../errors.js';
 import type { Filepeer } from '../peer.js';
 import type { BroadcastResult } from '../producer/broadcast.js';
 import { DEFAULT_DOMAIN } from '../protocol/constants.js';
@@ -81,6 +81,10 @@ export async function broadcastS3Object(
   } catch (cause) {
     const name = (cause as { name?: string }).name;
     if (name === 'NoSuchKey' || name === 'NotFound') throw new FileNotFoundError(`s3://${object.bucket}/${object.key}`, { cause });
+    const status = (cause as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (name === 'PreconditionFailed' || status === 412) {
+      throw new ObjectSupersededError(`s3://${object.bucket}/${object.key} changed since this event (ETag ${object.eTag ?? '?'}): skipped`, { cause });
+    }
     throw new SinkError(`cannot read s3://${object.bucket}/${object.key}`, { cause });
   }
   const body = out.Body as Readable | undefined;

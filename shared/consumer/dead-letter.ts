@@ -20,8 +20,7 @@ export class DeadLetterer {
   async send(msg: ConsumeMessage, err: unknown): Promise<void> {
     const detail = messageOf(err).slice(0, MAX_DETAIL);
     const { properties, fields } = msg;
-    const headers = {
-      ...(properties.headers ?? {}),
+    const dead = {
       [Header.DeadReason]: reasonOf(err),
       [Header.DeadDetail]: detail,
       [Header.DeadGroup]: this.group,
@@ -29,7 +28,20 @@ export class DeadLetterer {
       [Header.DeadRoutingKey]: fields.routingKey,
       [Header.DeadAt]: new Date().toISOString(),
     };
-    await new Promise<void>((resolve, reject) => {
+    const original = (properties.headers ?? {}) as Record<string, unknown>;
+    try {
+      await this.publish(msg, { ...original, ...dead });
+    } catch {
+      // The original headers plus ours may not encode (amqplib builds headers in a 64 KiB buffer, and a
+      // hostile packet can come close to it): keep only the protocol's own, so the reason still travels.
+      const ours = Object.fromEntries(Object.entries(original).filter(([k]) => k.startsWith('x-filepeer-')));
+      await this.publish(msg, { ...ours, ...dead });
+    }
+  }
+
+  private publish(msg: ConsumeMessage, headers: Record<string, unknown>): Promise<void> {
+    const { properties } = msg;
+    return new Promise<void>((resolve, reject) => {
       this.channel.publish(
         this.exchange,
         this.group,

@@ -89,6 +89,10 @@ export async function broadcastData(
   const destination = assertDestination(options.destination ?? filename);
   const meta = assertMeta(options.meta ?? {});
   const chunkSize = chunkSizeOf(options);
+  // Plain JavaScript callers can pass anything: a content type receivers would refuse fails here, not there.
+  if (options.contentType !== undefined && (typeof options.contentType !== 'string' || options.contentType.length === 0 || options.contentType.length > 255)) {
+    throw new ConfigError(`contentType must be a string of 1 to 255 characters, got ${JSON.stringify(options.contentType)?.slice(0, 80)}`);
+  }
   if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
     throw new ConfigError(`size must be a non-negative integer, got ${String(options.size)}`);
   }

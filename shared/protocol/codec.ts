@@ -40,10 +40,13 @@ function publishOptions(kind: Packet['kind'], token: string, seq: number, conten
 }
 
 export function encodeStart(token: string, start: FileStart): EncodedPacket {
-  return {
-    content: Buffer.from(JSON.stringify(start)),
-    options: publishOptions(PacketKind.Start, token, 0, JSON_CONTENT_TYPE),
-  };
+  const content = Buffer.from(JSON.stringify(start));
+  // contentType is the one unbounded field: a start every receiver refuses unread must fail the
+  // sender here, not be confirmed by the broker and reported as broadcast.
+  if (content.length > MAX_CONTROL_BODY_BYTES) {
+    throw new OversizeError(`start packet body of ${content.length} bytes exceeds ${MAX_CONTROL_BODY_BYTES}`);
+  }
+  return { content, options: publishOptions(PacketKind.Start, token, 0, JSON_CONTENT_TYPE) };
 }
 
 /** Chunk bodies are the raw bytes: no copy, no base64, no JSON. */
@@ -160,6 +163,9 @@ export function assertMeta(meta: unknown): Meta {
   } catch (cause) {
     throw new MalformedPacketError('meta is not serialisable as JSON', { cause });
   }
+  // A Date or an object with toJSON passes the check above yet goes on the wire as a string or an
+  // array, which every receiver refuses: judge what is sent, as the receiver will.
+  if (typeof json !== 'string' || !json.startsWith('{')) throw new MalformedPacketError('meta must serialise as a JSON object');
   const bytes = Buffer.byteLength(json);
   if (bytes > MAX_META_BYTES) throw new OversizeError(`meta of ${bytes} bytes exceeds ${MAX_META_BYTES}`);
   return meta as Meta;

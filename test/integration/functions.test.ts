@@ -2,15 +2,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { encodeS3Key } from '../../shared/aws/s3-event.js';
 import { objectToken } from '../../shared/aws/s3-object.js';
 import { groupQueueName } from '../../shared/broker/topology.js';
-import { BROKER_URL, queueExists, deleteGroup, drainDeadLetters, uniq, waitFor } from '../support/broker.js';
+import { queueExists, deleteGroup, drainDeadLetters, uniq, waitFor } from '../support/broker.js';
 import { useWorld } from '../support/world.js';
 import { pseudoRandomBuffer, sha256Of } from '../support/data.js';
 import { recordedCalls } from '../support/recording-handler.js';
+import { useLambdas } from '../support/lambdas.js';
 
 const MiB = 1024 * 1024;
 const UPLOADS = 'uploads';
@@ -37,48 +38,10 @@ function s3Event(key: string, size: number, eTag: string, sequencer: string): un
   };
 }
 
-/** A Lambda context whose remaining time runs out `ms` from now. */
-function budget(ms: number): { getRemainingTimeInMillis(): number } {
-  const end = Date.now() + ms;
-  return { getRemainingTimeInMillis: () => end - Date.now() };
-}
-
 describe('the Lambda handlers, invoked with real event shapes', () => {
   const world = useWorld([UPLOADS, RECEIVED]);
-  type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
-  let broadcast: Handler;
-  let receive: Handler;
-  let closeBroadcast: () => Promise<void> = async () => undefined;
+  const { broadcast, receiveRun } = useLambdas(world, { received: RECEIVED, handlersModule: HANDLER_MODULE });
   const prefix = uniq('fn');
-
-  before(async () => {
-    Object.assign(process.env, {
-      FILEPEER_AMQP_URL: BROKER_URL,
-      FILEPEER_S3_ENDPOINT: world.s3.endpoint,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REGION: 'us-east-1',
-      FILEPEER_DEST_BUCKET: RECEIVED,
-      FILEPEER_HANDLERS: JSON.stringify([{ pattern: '#', module: HANDLER_MODULE }]),
-      FILEPEER_RECEIVE_MARGIN_MS: '100',
-      FILEPEER_RECEIVE_IDLE_EXIT_MS: '1500',
-      FILEPEER_LOG_LEVEL: process.env['FILEPEER_LOG_LEVEL'] ?? 'silent',
-    });
-    const broadcastModule = await import('../../functions/broadcast/handler.js');
-    broadcast = broadcastModule.handler as Handler;
-    closeBroadcast = broadcastModule.closeConnection;
-    receive = (await import('../../functions/receive/handler.js')).handler as Handler;
-  });
-
-  after(() => closeBroadcast());
-
-  /** One receive run for `group` (the handler reads its group from the environment, as in Lambda). */
-  async function receiveRun(group: string, domains: string, time: number | { getRemainingTimeInMillis(): number }): Promise<{ files: number; stats: Array<{ inFlight: number; transfersResumed: number; filesDelivered: number }> }> {
-    process.env['FILEPEER_GROUP'] = group;
-    process.env['FILEPEER_DOMAINS'] = domains;
-    process.env['FILEPEER_DEST_PREFIX'] = `${group}/`;
-    return (await receive({ source: 'aws.events' }, typeof time === 'number' ? budget(time) : time)) as never;
-  }
 
   it('broadcasts an upload with an encoded key to two groups, each gets it once, byte-identical, and each runs the handler once', async () => {
     // The literal key of the issue: domain `global`, a space, a plus and a percent sign to encode.

@@ -58,6 +58,11 @@ export interface DeadLetter {
   type: string | undefined;
   messageId: string | undefined;
   content: Buffer;
+  /**
+   * Dead-lettered by the broker (the group queue's x-dead-letter-exchange, which adds `x-death`), not
+   * by filepeer with a reason: the fallback when the receiver cannot publish its copy (PROTOCOL §10.2).
+   */
+  byBroker: boolean;
 }
 
 /** Take everything in a group's dead-letter queue. */
@@ -73,6 +78,7 @@ export async function drainDeadLetters(channel: Channel, group: string): Promise
       type: msg.properties.type as string | undefined,
       messageId: msg.properties.messageId as string | undefined,
       content: msg.content,
+      byBroker: headers['x-death'] !== undefined,
     });
   }
 }
