@@ -29,6 +29,8 @@ export interface RuntimeConfig {
   s3Endpoint: string | undefined;
   handlers: HandlerTarget[];
   prefetch: number | undefined;
+  /** Receive/worker: a transfer silent this long is abandoned, its partial data removed (default 10 min). */
+  idleTimeoutMs: number | undefined;
   /** Receive: stop taking deliveries this long before the Lambda's time runs out. */
   receiveMarginMs: number;
   /** Receive: stop early after this long with nothing to do. */
@@ -55,6 +57,7 @@ const schema = z.object({
   FILEPEER_S3_ENDPOINT: z.string().url().optional(),
   FILEPEER_HANDLERS: z.string().optional(),
   FILEPEER_PREFETCH: int('FILEPEER_PREFETCH'),
+  FILEPEER_IDLE_TIMEOUT_MS: int('FILEPEER_IDLE_TIMEOUT_MS').refine((v) => v === undefined || v > 0, 'FILEPEER_IDLE_TIMEOUT_MS must be positive'),
   FILEPEER_RECEIVE_MARGIN_MS: int('FILEPEER_RECEIVE_MARGIN_MS'),
   FILEPEER_RECEIVE_IDLE_EXIT_MS: int('FILEPEER_RECEIVE_IDLE_EXIT_MS'),
 });
@@ -81,6 +84,7 @@ export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Runt
     s3Endpoint: e.FILEPEER_S3_ENDPOINT,
     handlers: parseHandlerTargets(e.FILEPEER_HANDLERS),
     prefetch: e.FILEPEER_PREFETCH,
+    idleTimeoutMs: e.FILEPEER_IDLE_TIMEOUT_MS,
     receiveMarginMs: e.FILEPEER_RECEIVE_MARGIN_MS ?? 10_000,
     receiveIdleExitMs: e.FILEPEER_RECEIVE_IDLE_EXIT_MS ?? 20_000,
   };

@@ -28,5 +28,6 @@ export function receiverPlanFromConfig(
     sink,
     handlers: new HandlerRouter(config.handlers, lambda),
     prefetch: config.prefetch,
+    idleTimeoutMs: config.idleTimeoutMs,
   };
 }

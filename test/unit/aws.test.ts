@@ -99,5 +99,8 @@ describe('domain handler configuration', () => {
     assert.throws(() => runtimeConfigFromEnv({ FILEPEER_CHUNK_SIZE: 'big' }), /FILEPEER_CHUNK_SIZE/);
     assert.throws(() => runtimeConfigFromEnv({ FILEPEER_GROUP: 'bad group' }), ConfigError);
     assert.throws(() => requireReceiver(runtimeConfigFromEnv({ FILEPEER_GROUP: 'g' })), /FILEPEER_DEST_BUCKET/);
+    assert.equal(runtimeConfigFromEnv({}).idleTimeoutMs, undefined, 'unset: the library default');
+    assert.equal(runtimeConfigFromEnv({ FILEPEER_IDLE_TIMEOUT_MS: '4000' }).idleTimeoutMs, 4000);
+    assert.throws(() => runtimeConfigFromEnv({ FILEPEER_IDLE_TIMEOUT_MS: '0' }), /FILEPEER_IDLE_TIMEOUT_MS must be positive/);
   });
 });
