@@ -72,7 +72,7 @@ describe('broker faults: connections closed by the broker, broker restarted', ()
   ];
 
   for (const fault of faults) {
-    it(`${fault.name}: every file delivered verified, once per group, nothing dead-lettered`, async () => {
+    it(`${fault.name}: every file delivered verified, once per group, nothing dead-lettered`, async (t) => {
       const domain = uniq('faults');
       const groups = [
         { group: uniq('dir'), sink: new DirectorySink({ root: join(root, domain) }) as Sink },
@@ -140,7 +140,9 @@ describe('broker faults: connections closed by the broker, broker restarted', ()
         assert.equal(duplicateCalls, 0, 'one callback per file and group');
         assert.deepEqual(dead, [], 'nothing dead-lettered');
         for (const s of subs) assert.ok(s.stats.bindingsLost >= 1, `the ${s.group} subscription really lost its channel`);
-        assert.ok(republished > 0, 'the fault caught the producer with unconfirmed publishes, which it sent again');
+        // Whether the fault finds publishes unconfirmed is up to timing (a graceful stop_app confirms what
+        // it has read): the next test makes sure of it.
+        t.diagnostic(`packets published again after the fault: ${republished}`);
         assert.ok(receiver.isOpen && producer.isOpen, 'both peers are usable after the fault');
       } finally {
         await producer.close();
@@ -154,6 +156,58 @@ describe('broker faults: connections closed by the broker, broker restarted', ()
       }
     });
   }
+
+  it('publishes in doubt when the connection goes are published again: connections closed while a memory alarm holds confirms back', async (t) => {
+    const domain = uniq('doubt');
+    const group = uniq('g');
+    const size = 32 * MiB;
+    const receiver = await connectPeer();
+    const producer = await connectPeer({ reconnect: { initialDelayMs: 100, maxDelayMs: 1000 } });
+    const watermark = await memoryWatermark();
+    const calls: ReceivedFile[] = [];
+    let result: { republished: number } | undefined;
+    let failure: unknown;
+    try {
+      await receiver.subscribeToFiles(domain, { group, sink: new DirectorySink({ root: join(root, domain) }) }, (f) => void calls.push(f));
+      let sent = 0;
+      let broadcast: Promise<void> | undefined;
+      try {
+        // The alarm makes the broker stop reading the producer's socket: what it sent before the
+        // 'blocked' notification stays unconfirmed, and then the connection is closed under it.
+        await rabbitmqctl('set_vm_memory_high_watermark', '0.0001');
+        await waitFor('the memory alarm', () => memoryAlarmOn(), 30_000);
+        broadcast = producer
+          .broadcastData('doubt.bin', pseudoRandomBlocks(size, 21, CHUNK), { domain, destination: 'doubt.bin', chunkSize: CHUNK, onProgress: (n) => (sent = n) })
+          .then((r) => void (result = r), (err: unknown) => void (failure = err));
+        // Blocked right after the start packet, whose confirm the broadcast awaits: it is in doubt now.
+        await waitFor('the producer to be blocked', () => producer.connection.blocked, 30_000);
+        t.diagnostic(`sent before the block: ${sent} bytes of chunks`);
+        await rabbitmqctl('close_all_connections', 'filepeer fault test: publishes in doubt');
+      } finally {
+        await rabbitmqctl('set_vm_memory_high_watermark', watermark);
+      }
+      await broadcast;
+      await waitFor('the file', () => calls[0], 60_000);
+      const delivered = await digestFile(join(root, domain, 'doubt.bin'));
+      const ok = failure === undefined && delivered?.sha256 === sha256Of(pseudoRandomBlocks(size, 21));
+      await recordTally({ scenario: 'connections closed while a memory alarm held confirms back (publishes in doubt, 32 MiB)', area: 'broker', filesSent: 1, filesVerified: ok ? 1 : 0, filesLost: ok ? 0 : 1, duplicateHandlerCalls: Math.max(0, calls.length - 1) });
+
+      assert.equal(failure, undefined, 'the broadcast completed');
+      assert.ok((result?.republished ?? 0) > 0, 'the unconfirmed publishes were sent again on the new connection');
+      assert.ok(ok, 'the file arrived byte-identical');
+      assert.equal(calls.length, 1, 'once, the copies dropped');
+    } finally {
+      await rabbitmqctl('set_vm_memory_high_watermark', watermark).catch(() => undefined);
+      await producer.close();
+      await receiver.close();
+      const admin = await rawBroker();
+      try {
+        await deleteGroup(admin.channel, group, domain);
+      } finally {
+        await admin.close();
+      }
+    }
+  });
 
   it('a memory alarm blocks the producer: it pauses (no confirm timeout, bounded buffering) and finishes when the alarm clears', async () => {
     const domain = uniq('blocked');

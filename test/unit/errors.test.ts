@@ -14,6 +14,7 @@ import {
   InvalidDestinationError,
   InvalidDomainError,
   MalformedPacketError,
+  ObjectSupersededError,
   OversizeError,
   PublishNackedError,
   SinkError,
@@ -48,6 +49,7 @@ const instances: FilepeerError[] = [
   new ConfirmTimeoutError('timeout', { cause }),
   new BrokerError('broker', { cause }),
   new SinkError('sink', { cause }),
+  new ObjectSupersededError('superseded', { cause }),
   new TransferAbandonedError('idle', { cause }),
   new HandlerError('handler', { cause }),
 ];
@@ -96,6 +98,7 @@ describe('errors', () => {
       ConfirmTimeoutError: 'confirm-timeout',
       BrokerError: 'broker',
       SinkError: 'sink',
+      ObjectSupersededError: 'object-superseded',
       TransferAbandonedError: 'abandoned',
       HandlerError: 'handler-failed',
     });
