@@ -142,6 +142,19 @@ export class HandlerError extends FilepeerError {
   override readonly retryable = true;
 }
 
+/** `filepeer dlq …` on a group whose dead-letter queue does not exist: no receiver of it ever subscribed. */
+export class NoDeadLetterQueueError extends FilepeerError {
+  override readonly code = 'no-dead-letter-queue';
+  constructor(readonly group: string, readonly queue: string) {
+    super(`group ${group} has no dead-letter queue ${queue}: no receiver of this group has subscribed yet`);
+  }
+}
+
+/** The RabbitMQ management API (used by `filepeer status` when configured) answered with an error or not at all. */
+export class ManagementApiError extends FilepeerError {
+  override readonly code = 'management-api';
+}
+
 /** An error's message for a log line or a dead-letter header, whatever was thrown. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -5,7 +5,9 @@
  */
 import { createS3Client } from '../../shared/sinks/s3-client.js';
 import { runtimeConfigFromEnv } from '../../shared/config/runtime.js';
-import { broadcastS3Event, type RecordOutcome } from '../../shared/aws/broadcast-event.js';
+import { BroadcastRetryError, broadcastS3Event, type RecordOutcome } from '../../shared/aws/broadcast-event.js';
+import { metricsFromEnv } from '../../shared/metrics/index.js';
+import { countBroadcastOutcomes } from '../../shared/metrics/broadcast.js';
 import { connectFromConfig } from '../../shared/receiver/connect.js';
 import type { Filepeer } from '../../shared/peer.js';
 
@@ -21,8 +23,18 @@ async function connected(): Promise<Filepeer> {
 }
 
 export async function handler(event: unknown): Promise<{ records: RecordOutcome[] }> {
-  const records = await broadcastS3Event(await connected(), s3, event, { keyPrefix: config.keyPrefix, chunkSize: config.chunkSize });
-  return { records };
+  const current = await connected();
+  // CloudWatch EMF lines on stdout in Lambda: files and bytes sent by domain, failures, the duration.
+  const metrics = metricsFromEnv(current.logger);
+  const started = Date.now();
+  try {
+    const records = await broadcastS3Event(current, s3, event, { keyPrefix: config.keyPrefix, chunkSize: config.chunkSize });
+    countBroadcastOutcomes(metrics, records, Date.now() - started);
+    return { records };
+  } catch (err) {
+    if (err instanceof BroadcastRetryError) countBroadcastOutcomes(metrics, err.outcomes, Date.now() - started);
+    throw err;
+  }
 }
 
 /** Close the cached connection (local runs and tests; a Lambda container just freezes). */

@@ -8,6 +8,8 @@ import { requireReceiver, runtimeConfigFromEnv } from '../../shared/config/runti
 import { connectFromConfig } from '../../shared/receiver/connect.js';
 import { receiverPlanFromConfig } from '../../shared/receiver/from-config.js';
 import { runReceiver, type ReceiverReport } from '../../shared/receiver/run.js';
+import { metricsFromEnv } from '../../shared/metrics/index.js';
+import { countDeliveries, countRun } from '../../shared/metrics/delivery.js';
 
 /** The part of the Lambda context this handler uses. */
 export interface TimeBudget {
@@ -17,11 +19,18 @@ export interface TimeBudget {
 export async function handler(_event: unknown, context: TimeBudget): Promise<ReceiverReport> {
   const config = requireReceiver(runtimeConfigFromEnv());
   const peer = await connectFromConfig(config);
+  // CloudWatch EMF lines on stdout in Lambda: files, bytes, failed handlers, and what the run did.
+  const metrics = metricsFromEnv(peer.logger);
   try {
-    return await runReceiver(peer, receiverPlanFromConfig(config), {
+    const plan = receiverPlanFromConfig(config);
+    plan.onFile = countDeliveries(metrics, plan.onFile);
+    const started = Date.now();
+    const report = await runReceiver(peer, plan, {
       remainingMs: () => context.getRemainingTimeInMillis() - config.receiveMarginMs,
       idleExitMs: config.receiveIdleExitMs,
     });
+    countRun(metrics, config.group, report, Date.now() - started);
+    return report;
   } finally {
     await peer.close();
   }

@@ -9,6 +9,8 @@ import { requireReceiver, runtimeConfigFromEnv } from '../../shared/config/runti
 import { connectFromConfig } from '../../shared/receiver/connect.js';
 import { receiverPlanFromConfig } from '../../shared/receiver/from-config.js';
 import { runReceiver } from '../../shared/receiver/run.js';
+import { metricsFromEnv } from '../../shared/metrics/index.js';
+import { countDeliveries, countRun } from '../../shared/metrics/delivery.js';
 
 async function main(): Promise<void> {
   const config = requireReceiver(runtimeConfigFromEnv());
@@ -17,13 +19,16 @@ async function main(): Promise<void> {
   const peer = await connectFromConfig(config);
   try {
     const plan = receiverPlanFromConfig(config);
-    plan.onFile = (file, handled) => {
+    const metrics = metricsFromEnv(peer.logger);
+    plan.onFile = countDeliveries(metrics, (file, handled) => {
       const where = file.location.kind === 's3' ? `s3://${file.location.bucket}/${file.location.key}` : file.location.kind === 'directory' ? file.location.path : 'memory';
       console.log(JSON.stringify({ delivered: file.destination, domain: file.domain, group: file.group, size: file.size, sha256: file.sha256, where, handler: handled }));
-    };
+    });
     peer.logger.info({ group: config.group, domains: config.domains }, 'worker started');
+    const started = Date.now();
     const report = await runReceiver(peer, plan, { signal: stop.signal });
-    peer.logger.info({ stoppedBy: report.stoppedBy, files: report.files }, 'worker drained');
+    countRun(metrics, config.group, report, Date.now() - started);
+    peer.logger.info({ group: config.group, stoppedBy: report.stoppedBy, files: report.files }, 'worker drained');
   } finally {
     await peer.close();
   }

@@ -21,6 +21,8 @@ import {
   SizeMismatchError,
   TransferAbandonedError,
   HandlerError,
+  ManagementApiError,
+  NoDeadLetterQueueError,
   UnknownTransferError,
   UnroutableError,
   reasonOf,
@@ -52,11 +54,13 @@ const instances: FilepeerError[] = [
   new ObjectSupersededError('superseded', { cause }),
   new TransferAbandonedError('idle', { cause }),
   new HandlerError('handler', { cause }),
+  new NoDeadLetterQueueError('g', 'filepeer-dead-letter.g'),
+  new ManagementApiError('management', { cause }),
 ];
 
 /** Classes whose constructor takes `{ cause }`. */
 const withCause = instances.filter((e) => ![
-  InvalidDomainError, InvalidDestinationError, UnknownTransferError, ChunkGapError, DigestMismatchError, UnroutableError,
+  InvalidDomainError, InvalidDestinationError, UnknownTransferError, ChunkGapError, DigestMismatchError, UnroutableError, NoDeadLetterQueueError,
 ].some((c) => e instanceof c));
 
 const exportedClasses = Object.entries(errors).filter(
@@ -101,6 +105,8 @@ describe('errors', () => {
       ObjectSupersededError: 'object-superseded',
       TransferAbandonedError: 'abandoned',
       HandlerError: 'handler-failed',
+      NoDeadLetterQueueError: 'no-dead-letter-queue',
+      ManagementApiError: 'management-api',
     });
   });
 
