@@ -12,7 +12,7 @@ export async function brokerAllowsGlobalPrefetch(url: string, tls?: TlsOptions):
   let connection: amqp.ChannelModel | undefined;
   try {
     const args = connectArgs(url);
-    connection = await amqp.connect(args.url, { ...tls, ...(args.credentials && { credentials: args.credentials }) });
+    connection = await amqp.connect(args.url, { noDelay: true, ...tls, ...(args.credentials && { credentials: args.credentials }) });
     connection.on('error', () => undefined);
     const channel = await connection.createChannel();
     channel.on('error', () => undefined);

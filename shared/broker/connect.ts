@@ -46,6 +46,9 @@ export class BrokerConnection {
   private gen = 0;
 
   private constructor(private readonly model: RecoveringChannelModel, private readonly log: Logger) {
+    // Every concurrent broadcast's publisher listens for blocked/unblocked/ended; they are removed
+    // when it closes. Dozens at once is normal use, not a leak.
+    this.events.setMaxListeners(0);
     model.on('disconnect', (err: Error) => {
       this.isConnected = false;
       this.isBlocked = false;
@@ -89,6 +92,9 @@ export class BrokerConnection {
     try {
       const args = connectArgs(url, options.heartbeatSeconds ?? Defaults.heartbeatSeconds);
       model = await amqp.connect(args.url, {
+        // Nagle's algorithm held every small control frame (basic.qos, an ack, a small file's packets)
+        // for up to ~20 ms waiting for the previous one's ACK: 32 small files/s with it, 249 without.
+        noDelay: true,
         ...options.tls,
         ...(args.credentials && { credentials: args.credentials }),
         recovery: {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConfigError, FileNotFoundError, SizeMismatchError, UnroutableError } from '../errors.js';
@@ -15,6 +14,7 @@ import { ConfirmPublisher } from '../broker/publisher.js';
 import type { BrokerConnection } from '../broker/connect.js';
 import { declareExchange, routingKeyOf, type Topology } from '../broker/topology.js';
 import { rechunk, type ByteSource } from './chunker.js';
+import { fileChunks, ringSizeFor } from './file-chunks.js';
 
 export interface BroadcastOptions {
   /** Domain to broadcast on (default `global`); never a pattern. */
@@ -66,12 +66,26 @@ export async function broadcastFile(
   });
   if (!info.isFile()) throw new FileNotFoundError(path);
   const chunkSize = chunkSizeOf(options);
-  const stream = createReadStream(path, { highWaterMark: chunkSize });
+  const handle = await open(path, 'r').catch((cause: unknown) => {
+    throw new FileNotFoundError(path, { cause });
+  });
   try {
-    return await broadcastData(ctx, basename(path), stream, { size: info.size, ...options, chunkSize });
+    const { windowMessages, windowBytes } = windowOf(ctx);
+    const ring = ringSizeFor(chunkSize, windowMessages, windowBytes);
+    return await broadcastFrom(ctx, basename(path), (progress) => fileChunks(handle, chunkSize, ring, progress.confirmedChunks), {
+      size: info.size,
+      ...options,
+      chunkSize,
+    });
   } finally {
-    stream.destroy();
+    await handle.close();
   }
+}
+
+/** What a source may ask while its broadcast runs. */
+interface BroadcastProgress {
+  /** Chunks of this broadcast the broker has confirmed so far (their Buffers may be reused). */
+  confirmedChunks: () => number;
 }
 
 /**
@@ -83,6 +97,15 @@ export async function broadcastData(
   filename: string,
   source: Readable | ByteSource,
   options: BroadcastOptions = {},
+): Promise<BroadcastResult> {
+  return broadcastFrom(ctx, filename, () => source, options);
+}
+
+async function broadcastFrom(
+  ctx: ProducerContext,
+  filename: string,
+  sourceOf: (progress: BroadcastProgress) => Readable | ByteSource,
+  options: BroadcastOptions,
 ): Promise<BroadcastResult> {
   const domain = assertDomain(options.domain ?? Defaults.domain);
   assertFilename(filename);
@@ -102,8 +125,7 @@ export async function broadcastData(
 
   // The exchange is declared on every channel the publisher opens, reconnections included.
   const publisher = await ConfirmPublisher.open(ctx.broker, (channel) => declareExchange(channel, ctx.topology), {
-    windowMessages: positiveInt('confirmWindowMessages', ctx.confirmWindowMessages, Defaults.confirmWindowMessages),
-    windowBytes: positiveInt('confirmWindowBytes', ctx.confirmWindowBytes, Defaults.confirmWindowBytes),
+    ...windowOf(ctx),
     confirmTimeoutMs: positiveInt('confirmTimeoutMs', ctx.confirmTimeoutMs, Defaults.confirmTimeoutMs),
     reconnectTimeoutMs: positiveInt('reconnectTimeoutMs', ctx.reconnectTimeoutMs, Defaults.reconnectTimeoutMs),
   });
@@ -126,7 +148,9 @@ export async function broadcastData(
     const hash = createHash('sha256');
     let bytes = 0;
     let seq = 0;
-    for await (const data of rechunk(source, chunkSize)) {
+    // The start is confirmed (flushed above) and the end not yet published: what is pending is chunks.
+    const progress: BroadcastProgress = { confirmedChunks: () => seq - publisher.pending };
+    for await (const data of rechunk(sourceOf(progress), chunkSize)) {
       seq += 1;
       hash.update(data);
       bytes += data.length;
@@ -146,6 +170,13 @@ export async function broadcastData(
   } finally {
     publisher.close();
   }
+}
+
+function windowOf(ctx: ProducerContext): { windowMessages: number; windowBytes: number } {
+  return {
+    windowMessages: positiveInt('confirmWindowMessages', ctx.confirmWindowMessages, Defaults.confirmWindowMessages),
+    windowBytes: positiveInt('confirmWindowBytes', ctx.confirmWindowBytes, Defaults.confirmWindowBytes),
+  };
 }
 
 function chunkSizeOf(options: BroadcastOptions): number {

@@ -1,26 +1,9 @@
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
+import { s3ClientConfig, type S3ClientOptions } from './s3-client-config.js';
 
-export interface S3ClientOptions {
-  /** Custom endpoint (s3rver, MinIO, LocalStack); unset for AWS S3. */
-  endpoint?: string;
-  region?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string };
-}
+export type { S3ClientOptions };
 
-/**
- * An S3 client that works against AWS S3 and against the embedded s3rver alike.
- * For a custom endpoint it uses path-style addressing and computes checksums only when an
- * operation requires them: s3rver 3.7.1 stores the SDK's aws-chunked framing inside streamed
- * PutObject bodies otherwise, silently corrupting them. We verify SHA-256 ourselves either way.
- */
+/** An S3 client for AWS S3 or a custom endpoint (s3rver, MinIO, LocalStack): see s3-client-config.ts. */
 export function createS3Client(options: S3ClientOptions = {}): S3Client {
-  const config: S3ClientConfig = { region: options.region ?? process.env['AWS_REGION'] ?? 'us-east-1' };
-  if (options.credentials) config.credentials = options.credentials;
-  if (options.endpoint) {
-    config.endpoint = options.endpoint;
-    config.forcePathStyle = true;
-    config.requestChecksumCalculation = 'WHEN_REQUIRED';
-    config.responseChecksumValidation = 'WHEN_REQUIRED';
-  }
-  return new S3Client(config);
+  return new S3Client(s3ClientConfig(options));
 }

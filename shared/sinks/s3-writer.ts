@@ -1,20 +1,10 @@
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { S3_MIN_PART_SIZE } from '../config/defaults.js';
 import { DigestMismatchError, SinkError } from '../errors.js';
 import type { CommitOptions, Location, SinkTarget, SinkWriter } from './types.js';
 import { encodeState, type PersistedTransfer, type TransferPhase } from './state.js';
+import type { S3Sdk } from './s3-sdk.js';
 
 type S3Location = Extract<Location, { kind: 's3' }>;
 
@@ -28,13 +18,12 @@ export interface S3ObjectTarget {
   contentType: string;
 }
 
-/** The S3 sink's own part of the persisted state: enough to resume without ListParts. */
-export const s3SinkState = z.object({
-  uploadId: z.string().optional(),
-  parts: z.array(z.object({ PartNumber: z.number().int().positive(), ETag: z.string(), bytes: z.number().int().nonnegative() })),
-  fragments: z.array(z.object({ key: z.string(), bytes: z.number().int().nonnegative() })),
-});
-export type S3SinkState = z.infer<typeof s3SinkState>;
+/** The S3 sink's own part of the persisted state: enough to resume without ListParts (schema: state-decode.ts). */
+export interface S3SinkState {
+  uploadId?: string | undefined;
+  parts: Array<{ PartNumber: number; ETag: string; bytes: number }>;
+  fragments: Array<{ key: string; bytes: number }>;
+}
 
 /**
  * One transfer into one S3 object. Bytes are durable (and their chunks may be acked) once they are
@@ -53,6 +42,8 @@ export class S3Writer implements SinkWriter<S3Location> {
   private readonly state: S3SinkState;
 
   constructor(
+    /** The SDK's commands, loaded by the sink before it opens a writer (see s3-sdk.ts). */
+    private readonly sdk: S3Sdk,
     private readonly client: S3Client,
     private readonly target: S3ObjectTarget,
     private readonly transfer: SinkTarget,
@@ -94,11 +85,11 @@ export class S3Writer implements SinkWriter<S3Location> {
     let etag: string | undefined;
     try {
       if (this.phase !== 'receiving') {
-        etag = (await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag;
+        etag = (await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag;
       } else if (this.state.uploadId === undefined) {
         // Smaller than one part (or empty): one PutObject, visible at once and complete.
         const body = await this.takePartBody();
-        etag = (await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: contentType }))).ETag;
+        etag = (await this.client.send(new this.sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: contentType }))).ETag;
       } else {
         if (this.fragmentBytes + this.bufferedBytes > 0) await this.uploadPart();
         etag = await this.completeUpload(this.state.uploadId);
@@ -134,20 +125,20 @@ export class S3Writer implements SinkWriter<S3Location> {
     await this.dropFragments().catch(() => undefined);
     if (this.state.uploadId !== undefined) {
       // s3rver answers 405 here; AWS frees the parts. The bucket's lifecycle rule is the backstop.
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: this.state.uploadId })).catch(() => undefined);
+      await this.client.send(new this.sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: this.state.uploadId })).catch(() => undefined);
     }
-    await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: stateKey })).catch(() => undefined);
+    await this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: bucket, Key: stateKey })).catch(() => undefined);
   }
 
   private async completeUpload(uploadId: string): Promise<string | undefined> {
     const { bucket, key } = this.target;
     const Parts = this.state.parts.map(({ PartNumber, ETag }) => ({ PartNumber, ETag }));
     try {
-      const out = await this.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts } }));
+      const out = await this.client.send(new this.sdk.CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts } }));
       return out.ETag;
     } catch (cause) {
       // Completed by a process that crashed before recording it: the object is there, whole.
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+      const head = await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
       if (head?.ContentLength === this.bytes) return head.ETag;
       throw cause;
     }
@@ -158,14 +149,14 @@ export class S3Writer implements SinkWriter<S3Location> {
     const seq = this.lastSeq;
     try {
       if (this.state.uploadId === undefined) {
-        const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
+        const created = await this.client.send(new this.sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
         if (!created.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
         this.state.uploadId = created.UploadId;
       }
       const body = await this.takePartBody();
       const PartNumber = this.state.parts.length + 1;
       const out = await this.client.send(
-        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: this.state.uploadId, PartNumber, Body: body, ContentLength: body.length }),
+        new this.sdk.UploadPartCommand({ Bucket: bucket, Key: key, UploadId: this.state.uploadId, PartNumber, Body: body, ContentLength: body.length }),
       );
       if (!out.ETag) throw new Error('UploadPart returned no ETag');
       const doomed = this.state.fragments;
@@ -186,7 +177,7 @@ export class S3Writer implements SinkWriter<S3Location> {
     const key = `${this.target.staging}${this.state.parts.length + 1}-${this.state.fragments.length}`;
     const seq = this.lastSeq;
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.target.bucket, Key: key, Body: body, ContentLength: body.length }));
+      await this.client.send(new this.sdk.PutObjectCommand({ Bucket: this.target.bucket, Key: key, Body: body, ContentLength: body.length }));
     } catch (cause) {
       throw new SinkError(`cannot stage a fragment at s3://${this.target.bucket}/${key}`, { cause });
     }
@@ -201,7 +192,7 @@ export class S3Writer implements SinkWriter<S3Location> {
   private async takePartBody(): Promise<Buffer> {
     const pieces: Buffer[] = [];
     for (const f of this.state.fragments) {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.target.bucket, Key: f.key }));
+      const out = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.target.bucket, Key: f.key }));
       const bytes = Buffer.from(await out.Body!.transformToByteArray());
       if (bytes.length !== f.bytes) throw new SinkError(`staged fragment ${f.key} has ${bytes.length} bytes, ${f.bytes} were written`);
       pieces.push(bytes);
@@ -220,17 +211,17 @@ export class S3Writer implements SinkWriter<S3Location> {
   }
 
   private async deleteObjects(keys: string[]): Promise<void> {
-    await Promise.all(keys.map((Key) => this.client.send(new DeleteObjectCommand({ Bucket: this.target.bucket, Key }))));
+    await Promise.all(keys.map((Key) => this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: this.target.bucket, Key }))));
   }
 
   private async recheck(expected: string): Promise<void> {
     const { bucket, key } = this.target;
-    const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const out = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
     const hash = createHash('sha256');
     for await (const piece of out.Body as AsyncIterable<Uint8Array>) hash.update(piece);
     const actual = hash.digest('hex');
     if (actual !== expected) {
-      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+      await this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
       throw new DigestMismatchError(this.transfer.token, expected, actual);
     }
   }
@@ -251,7 +242,7 @@ export class S3Writer implements SinkWriter<S3Location> {
     };
     const body = encodeState(state);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: stateKey, Body: body, ContentLength: body.length, ContentType: 'application/json' }));
+      await this.client.send(new this.sdk.PutObjectCommand({ Bucket: bucket, Key: stateKey, Body: body, ContentLength: body.length, ContentType: 'application/json' }));
     } catch (cause) {
       throw new SinkError(`cannot record transfer state at s3://${bucket}/${stateKey}`, { cause });
     }

@@ -1,10 +1,11 @@
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Defaults, S3_MAX_PARTS, S3_MIN_PART_SIZE } from '../config/defaults.js';
 import { ConfigError, OversizeError, SinkError } from '../errors.js';
-import { decodeState, isStale, stateDir, stateName, tokenOfStateName, type PersistedTransfer } from './state.js';
+import { isStale, stateDecoder, stateDir, stateName, tokenOfStateName, type PersistedTransfer } from './state.js';
 import { assertDestination } from '../protocol/validate.js';
 import type { Location, Sink, SinkTarget, SinkWriter } from './types.js';
-import { S3Writer, s3SinkState } from './s3-writer.js';
+import { S3Writer } from './s3-writer.js';
+import { s3Sdk } from './s3-sdk.js';
 
 export type S3Location = Extract<Location, { kind: 's3' }>;
 
@@ -56,6 +57,7 @@ export class S3Sink implements Sink<S3Location> {
 
   async lookup(group: string, token: string): Promise<PersistedTransfer | undefined> {
     const key = `${this.prefix}${stateName(group, token)}`;
+    const { GetObjectCommand, NoSuchKey } = await s3Sdk();
     let body: Buffer;
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
@@ -64,11 +66,13 @@ export class S3Sink implements Sink<S3Location> {
       if (cause instanceof NoSuchKey || (cause as { name?: string }).name === 'NoSuchKey') return undefined;
       throw new SinkError(`cannot read transfer state s3://${this.bucket}/${key}`, { cause });
     }
+    const { decodeState, s3SinkState } = await stateDecoder();
     return decodeState(body, `s3://${this.bucket}/${key}`, s3SinkState);
   }
 
   async stale(group: string, before: Date): Promise<PersistedTransfer[]> {
     const prefix = `${this.prefix}${stateDir(group)}`;
+    const { ListObjectsV2Command } = await s3Sdk();
     const out: PersistedTransfer[] = [];
     let ContinuationToken: string | undefined;
     do {
@@ -99,7 +103,7 @@ export class S3Sink implements Sink<S3Location> {
       stateKey: `${this.prefix}${stateName(target.group, target.token)}`,
       contentType: target.start.contentType,
     };
-    const state = resume && { ...resume, sink: s3SinkState.parse(resume.sink) };
-    return new S3Writer(this.client, objectTarget, target, partBytes, state);
+    const state = resume && { ...resume, sink: (await stateDecoder()).s3SinkState.parse(resume.sink) };
+    return new S3Writer(await s3Sdk(), this.client, objectTarget, target, partBytes, state);
   }
 }

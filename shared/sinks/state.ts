@@ -1,7 +1,5 @@
-import { z } from 'zod';
-import { SinkError } from '../errors.js';
-import { parseStart } from '../protocol/codec.js';
 import type { FileStart } from '../protocol/types.js';
+import type * as StateDecode from './state-decode.js';
 
 /**
  * What a sink persists about a transfer so that another process (after a crash, a Lambda's time
@@ -33,30 +31,20 @@ export interface PersistedTransfer<S = unknown> {
   updatedAt: string;
 }
 
-const stateSchema = z.object({
-  v: z.literal(1),
-  token: z.string().regex(/^[0-9a-f]{32}$/),
-  group: z.string().min(1),
-  phase: z.enum(['receiving', 'committed', 'done']),
-  start: z.record(z.string(), z.unknown()),
-  durableSeq: z.number().int().nonnegative(),
-  durableBytes: z.number().int().nonnegative(),
-  sink: z.unknown(),
-  updatedAt: z.string(),
-});
-
 export function encodeState(state: PersistedTransfer): Buffer {
   return Buffer.from(JSON.stringify(state));
 }
 
-/** Parse a state document; a corrupt one is a SinkError naming where it was found. */
-export function decodeState<S>(bytes: Buffer | string, where: string, sinkSchema: z.ZodType<S>): PersistedTransfer<S> {
-  try {
-    const raw = stateSchema.parse(JSON.parse(bytes.toString()));
-    return { ...raw, start: parseStart(raw.start), sink: sinkSchema.parse(raw.sink) };
-  } catch (cause) {
-    throw new SinkError(`transfer state at ${where} is unreadable`, { cause });
-  }
+let decoding: Promise<typeof StateDecode> | undefined;
+
+/**
+ * The state decoder and its schemas (zod), loaded when a state document is first read. zod adds
+ * about 4 MiB to the heap, and a heap that size makes V8 run a full collection every few MiB of
+ * chunks that pass through (docs/BENCHMARKS.md); a transfer that resumes nothing never reads one.
+ */
+export function stateDecoder(): Promise<typeof StateDecode> {
+  decoding ??= import('./state-decode.js');
+  return decoding;
 }
 
 /** Where a group's state documents are, under a sink's hidden `.filepeer/` area. */
