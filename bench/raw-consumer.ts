@@ -22,7 +22,8 @@ const prefetch = Number(required(flags, 'prefetch'));
 const durableFile = flags.get('durable-file');
 const syncBytes = Number(flags.get('sync-bytes') ?? 8 * 1024 * 1024);
 
-const connection = await amqp.connect(url);
+// Nagle off, as filepeer connects (shared/broker/connect.ts): the baselines get the same socket.
+const connection = await amqp.connect(url, { noDelay: true });
 connection.on('error', (err: Error) => console.error(`raw-consumer connection error: ${err.message}`));
 const channel = await connection.createChannel();
 await channel.deleteQueue(queue);
@@ -84,6 +85,7 @@ await channel.consume(
   },
   { noAck: false },
 );
+const cpuStart = cpuSeconds();
 report({ event: 'ready', role: 'raw-consumer' });
 const lastAckAt = await done;
 await file?.close();
@@ -96,6 +98,7 @@ report({
   messages,
   firstDeliveryAt,
   lastAckAt,
+  cpuStart,
   ...(hash ? { sha256: hash.digest('hex') } : {}),
   maxRssKiB: peakRssKiB(),
   cpuSeconds: cpuSeconds(),

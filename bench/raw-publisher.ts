@@ -22,7 +22,8 @@ const windowMessages = Number(flags.get('window-messages') ?? Defaults.confirmWi
 const windowBytes = Number(flags.get('window-bytes') ?? Defaults.confirmWindowBytes);
 const hash = flags.has('hash') ? createHash('sha256') : undefined;
 
-const connection = await amqp.connect(url);
+// Nagle off, as filepeer connects (shared/broker/connect.ts): the baselines get the same socket.
+const connection = await amqp.connect(url, { noDelay: true });
 connection.on('error', (err: Error) => console.error(`raw-publisher connection error: ${err.message}`));
 const channel = await connection.createConfirmChannel();
 
@@ -47,6 +48,7 @@ channel.on('error', (err: Error) => {
 });
 
 const handle = await open(file, 'r');
+const cpuStart = cpuSeconds();
 let bytes = 0;
 let messages = 0;
 let firstPublishAt = 0;
@@ -100,6 +102,7 @@ report({
   messages,
   firstPublishAt,
   lastConfirmAt,
+  cpuStart,
   ...(hash ? { sha256: hash.digest('hex') } : {}),
   maxRssKiB: peakRssKiB(),
   cpuSeconds: cpuSeconds(),
