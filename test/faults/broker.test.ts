@@ -147,12 +147,7 @@ describe('broker faults: connections closed by the broker, broker restarted', ()
       } finally {
         await producer.close();
         await receiver.close();
-        const admin = await rawBroker();
-        try {
-          for (const g of groups) await deleteGroup(admin.channel, g.group, domain);
-        } finally {
-          await admin.close();
-        }
+        await deleteGroups(groups.map((g) => g.group), domain);
       }
     });
   }
@@ -200,12 +195,7 @@ describe('broker faults: connections closed by the broker, broker restarted', ()
       await rabbitmqctl('set_vm_memory_high_watermark', watermark).catch(() => undefined);
       await producer.close();
       await receiver.close();
-      const admin = await rawBroker();
-      try {
-        await deleteGroup(admin.channel, group, domain);
-      } finally {
-        await admin.close();
-      }
+      await deleteGroups([group], domain);
     }
   });
 
@@ -259,15 +249,20 @@ describe('broker faults: connections closed by the broker, broker restarted', ()
       await rabbitmqctl('set_vm_memory_high_watermark', watermark).catch(() => undefined);
       await producer.close();
       await receiver.close();
-      const admin = await rawBroker();
-      try {
-        await deleteGroup(admin.channel, group, domain);
-      } finally {
-        await admin.close();
-      }
+      await deleteGroups([group], domain);
     }
   });
 });
+
+/** Remove the groups' queues on a connection of its own: the faults closed the peers' ones. */
+async function deleteGroups(groups: readonly string[], domain: string): Promise<void> {
+  const admin = await rawBroker();
+  try {
+    for (const group of groups) await deleteGroup(admin.channel, group, domain);
+  } finally {
+    await admin.close();
+  }
+}
 
 /** SHA-256 of a delivered copy, read back from where the sink put it. */
 async function digestOf(file: ReceivedFile, s3: EmbeddedS3): Promise<string | undefined> {
