@@ -247,8 +247,8 @@ export class ConfirmPublisher {
   }
 
   private throwIfFailed(): void {
-    if (this.failure) throw this.failure;
     if (this.closed) throw new BrokerError('the publisher is closed');
+    // A connection closed for good is a failure like any other: sticky, so every later call says the same.
     if (!this.broker.usable) this.fail(new BrokerError('the broker connection was closed'));
     if (this.failure) throw this.failure;
   }
